@@ -1,0 +1,3 @@
+from lsq_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""Configuration: one validated settings object, read once from the environment.
+
+Every variable of the contract's table lives here. A malformed value raises
+`ConfigError` naming the variable, so start-up fails with a message a person can
+act on instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+DEFAULT_HOST = "api.leadsquared.com"
+
+_HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)\s*$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `calls` API calls may start in any window of `seconds`."""
+
+    calls: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.calls}/{self.seconds:g}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know, validated."""
+
+    access_key: str | None
+    secret_key: str | None
+    base_url: str
+    rate_limit: RateLimit
+    timeout: float
+    max_retries: int
+    redis_url: str | None = None
+    mcp_token: str | None = None
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.access_key and self.secret_key)
+
+    @property
+    def missing_keys(self) -> list[str]:
+        """The key variables that are not set, in the contract's order."""
+        missing = []
+        if not self.access_key:
+            missing.append("LSQ_ACCESS_KEY")
+        if not self.secret_key:
+            missing.append("LSQ_SECRET_KEY")
+        return missing
+
+    @property
+    def host(self) -> str:
+        """The host part of `base_url`, for messages (never carries keys)."""
+        return self.base_url.split("://", 1)[1].split("/", 1)[0]
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (CLI flags override their variables)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in any output or log line."""
+        return tuple(s for s in (self.access_key, self.secret_key, self.mcp_token) if s)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the `LSQ_*` variables (from `os.environ` unless given)."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            access_key=get("LSQ_ACCESS_KEY"),
+            secret_key=get("LSQ_SECRET_KEY"),
+            base_url=parse_host(get("LSQ_HOST") or DEFAULT_HOST),
+            rate_limit=parse_rate_limit(get("LSQ_RATE_LIMIT") or "25/5"),
+            timeout=_parse_positive_float("LSQ_TIMEOUT", get("LSQ_TIMEOUT") or "30"),
+            max_retries=_parse_retries(get("LSQ_MAX_RETRIES") or "3"),
+            redis_url=get("LSQ_REDIS_URL"),
+            mcp_token=get("LSQ_MCP_TOKEN"),
+        )
+
+
+def parse_host(value: str, variable: str = "LSQ_HOST") -> str:
+    """Turn `LSQ_HOST` into a base URL: a bare host means https, a URL is used as is."""
+    value = value.strip().rstrip("/")
+    if "://" in value:
+        scheme, rest = value.split("://", 1)
+        if scheme not in ("http", "https") or not rest or "@" in rest or "?" in rest:
+            raise ConfigError(
+                variable,
+                f"{value!r} is not a usable base URL; use a host such as api-in21.leadsquared.com "
+                "or a URL such as http://127.0.0.1:8765",
+            )
+        return f"{scheme}://{rest}"
+    if not _HOST_RE.fullmatch(value):
+        raise ConfigError(variable, f"{value!r} is not a host name such as api-in21.leadsquared.com")
+    return f"https://{value}"
+
+
+def parse_rate_limit(value: str, variable: str = "LSQ_RATE_LIMIT") -> RateLimit:
+    """Parse `CALLS/SECONDS` (e.g. `25/5`, `40/0.5`)."""
+    match = _RATE_RE.fullmatch(value)
+    if match is None:
+        raise ConfigError(variable, f"{value!r} is not CALLS/SECONDS, e.g. 25/5 or 10/5")
+    calls, seconds = int(match.group(1)), float(match.group(2))
+    if calls < 1 or seconds <= 0:
+        raise ConfigError(variable, f"{value!r} must allow at least 1 call in more than 0 seconds")
+    return RateLimit(calls, seconds)
+
+
+def _parse_positive_float(variable: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(variable, f"{value!r} is not a number of seconds, e.g. 30") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(variable, f"{value!r} must be a number of seconds greater than 0")
+    return number
+
+
+def _parse_retries(value: str, variable: str = "LSQ_MAX_RETRIES") -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(variable, f"{value!r} is not a whole number, e.g. 3") from None
+    if not 0 <= number <= 20:
+        raise ConfigError(variable, f"{value!r} must be a whole number from 0 to 20")
+    return number
