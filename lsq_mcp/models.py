@@ -1,0 +1,158 @@
+"""Pydantic models: LeadSquared's raw answers (lenient) and our condensed result (strict, compact).
+
+LeadSquared sends strings for everything (`"Score":"0"`), `null` and `""` for
+"no value", extra fields nobody asked for, and dates in more than one format.
+The raw models absorb all of that; the result models hold only real values and are
+what the MCP `outputSchema` is generated from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from lsq_mcp.values import blank_to_none, parse_date, to_float, to_int
+
+Text = Annotated[str | None, BeforeValidator(blank_to_none)]
+LooseInt = Annotated[int | None, BeforeValidator(to_int)]
+LooseFloat = Annotated[float | None, BeforeValidator(to_float)]
+# A date we could read, or the text as it came: a date is never dropped.
+LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
+
+SortDirection = Literal["newest_first", "oldest_first"]
+
+# Raw fields of one activity row that `RawActivity` names; everything else is kept as an extra.
+LEAD_FIELDS = (
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "Phone",
+    "DoNotCall",
+    "DoNotEmail",
+    "LeadName",
+    "LeadOwner",
+)
+
+
+class RawActivity(BaseModel):
+    """One row of `GetActivitiesOfOpportunity`'s `List`, as LeadSquared sends it."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: Text = Field(None, alias="ProspectActivityId")
+    event_code: LooseInt = Field(None, alias="ActivityEvent")
+    event_name: Text = Field(None, alias="ActivityEventName")
+    activity_type: LooseInt = Field(None, alias="ActivityType")
+    created_at: LooseDate = Field(None, alias="PACreatedOn")
+    modified_at: LooseDate = Field(None, alias="PAModifiedOn")
+    created_by: Text = Field(None, alias="PACreatedByName")
+    modified_by: Text = Field(None, alias="PAModifiedByName")
+    status: Text = Field(None, alias="Status")
+    note: Text = Field(None, alias="ActivityEvent_Note")
+    score: LooseInt = Field(None, alias="Score")
+    ip_latitude: LooseFloat = Field(None, alias="IP_Latitude")
+    ip_longitude: LooseFloat = Field(None, alias="IP_Longitude")
+    lead_id: Text = Field(None, alias="ProspectId")
+    first_name: Text = Field(None, alias="FirstName")
+    last_name: Text = Field(None, alias="LastName")
+    email: Text = Field(None, alias="EmailAddress")
+    phone: Text = Field(None, alias="Phone")
+    do_not_call: LooseInt = Field(None, alias="DoNotCall")
+    do_not_email: LooseInt = Field(None, alias="DoNotEmail")
+    lead_name: Text = Field(None, alias="LeadName")
+    lead_owner: Text = Field(None, alias="LeadOwner")
+    # Repeats RecordCount on every row; the page's count is kept, this is not.
+    row_total: LooseInt = Field(None, alias="Total")
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """Fields LeadSquared sent that this model does not name (custom, O_, requested...)."""
+        return dict(self.model_extra or {})
+
+
+class RawActivitiesPage(BaseModel):
+    """`{"RecordCount": N, "List": [...]}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
+    rows: Annotated[list[RawActivity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="List"
+    )
+
+
+# --- The condensed result: every field optional is absent rather than null or "". ---
+
+
+class Lead(BaseModel):
+    """A lead (person) the activities belong to, given once however many rows repeat it."""
+
+    id: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    owner: str | None = None
+    do_not_call: bool | None = None
+    do_not_email: bool | None = None
+
+
+class Opportunity(BaseModel):
+    """Opportunity fields (`O_…`) that are the same on every row, given once."""
+
+    name: str | None = Field(None, description="O_mx_Custom_1, the opportunity's name")
+    status: str | None = None
+    owner: str | None = None
+    type_code: int | None = Field(None, description="O_ActivityEvent, the opportunity type's code")
+    type_name: str | None = Field(None, description="O_ActivityEventName")
+    fields: dict[str, Any] | None = Field(None, description="Other O_ fields, prefix removed")
+
+
+class Activity(BaseModel):
+    """One activity, renamed for people; only fields with a value are present."""
+
+    id: str = Field(description="ProspectActivityId")
+    event_code: int | None = Field(None, description="ActivityEvent: the activity type's code")
+    created_at: str | None = Field(
+        None, description="PACreatedOn, ISO 8601 UTC (e.g. 2020-10-16T05:57:37Z); as sent if unreadable"
+    )
+    event_name: str | None = None
+    activity_type: int | None = None
+    modified_at: str | None = None
+    created_by: str | None = None
+    modified_by: str | None = None
+    status: str | None = None
+    note: str | None = Field(None, description="Plain text (HTML removed); very long notes are shortened")
+    score: int | None = None
+    ip_latitude: float | None = None
+    ip_longitude: float | None = None
+    lead_id: str | None = Field(None, description="Only when the activities belong to more than one lead")
+    fields: dict[str, Any] | None = Field(
+        None, description="Custom, requested and other fields, by their LeadSquared names"
+    )
+
+
+class ActivitiesResult(BaseModel):
+    """The structured result of `get_opportunity_activities`."""
+
+    opportunity_id: str
+    total: int = Field(description="RecordCount: all matching activities, on every page")
+    returned: int = Field(description="How many activities this result holds")
+    has_more: bool = Field(description="Whether more matching activities exist past this result")
+    next_page_index: int | None = Field(
+        None, description="The page_index to ask for next (same page_size); absent when none"
+    )
+    page_index: int
+    page_size: int
+    sort_direction: SortDirection
+    opportunity: Opportunity | None = None
+    leads: list[Lead] | None = Field(None, description="The lead(s) of these activities, once each")
+    activities: list[Activity] = Field(description="In the order asked for")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form: no null, no empty string, no empty container."""
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        return data

@@ -1,0 +1,66 @@
+"""Configuration from the environment: defaults, forms, and errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from lsq_mcp.settings import ConfigError, RateLimit, Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.base_url == "https://api.leadsquared.com"
+    assert settings.rate_limit == RateLimit(25, 5.0)
+    assert (settings.timeout, settings.max_retries) == (30.0, 3)
+    assert settings.missing_keys == ["LSQ_ACCESS_KEY", "LSQ_SECRET_KEY"]
+    assert settings.redis_url is None
+    assert settings.mcp_token is None
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("api-in21.leadsquared.com", "https://api-in21.leadsquared.com"),
+        (" api-us11.leadsquared.com/ ", "https://api-us11.leadsquared.com"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("https://proxy.example.com/lsq/", "https://proxy.example.com/lsq"),
+    ],
+)
+def test_host_forms(host: str, base_url: str) -> None:
+    assert Settings.from_env({"LSQ_HOST": host}).base_url == base_url
+
+
+@pytest.mark.parametrize(("value", "limit"), [("25/5", RateLimit(25, 5)), ("10/5", RateLimit(10, 5)), ("40/0.5", RateLimit(40, 0.5))])
+def test_rate_limit_forms(value: str, limit: RateLimit) -> None:
+    assert Settings.from_env({"LSQ_RATE_LIMIT": value}).rate_limit == limit
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LSQ_RATE_LIMIT", "fast"),
+        ("LSQ_RATE_LIMIT", "0/5"),
+        ("LSQ_RATE_LIMIT", "10/0"),
+        ("LSQ_TIMEOUT", "soon"),
+        ("LSQ_TIMEOUT", "-1"),
+        ("LSQ_TIMEOUT", "nan"),
+        ("LSQ_MAX_RETRIES", "many"),
+        ("LSQ_MAX_RETRIES", "-2"),
+        ("LSQ_HOST", "ftp://example.com"),
+        ("LSQ_HOST", "api leadsquared com"),
+        ("LSQ_HOST", "https://user:pw@example.com"),
+    ],
+)
+def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert repr(value) in str(caught.value)
+
+
+def test_keys_and_secrets() -> None:
+    settings = Settings.from_env({"LSQ_ACCESS_KEY": "u$abc", "LSQ_SECRET_KEY": " s3 ", "LSQ_MCP_TOKEN": "tok"})
+    assert settings.has_keys
+    assert settings.secret_key == "s3"
+    assert settings.secrets == ("u$abc", "s3", "tok")
