@@ -1,0 +1,393 @@
+"""The LeadSquared API client. It knows nothing of MCP.
+
+One pooled `httpx2.AsyncClient`; keys travel in headers only. Every call goes
+through the shared rate limiter, is retried when the failure is worth retrying
+(rate limit, transient faults), and comes back either as parsed pydantic models or
+as one of the errors in `lsq_mcp.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx2
+from pydantic import ValidationError
+
+from lsq_mcp import __version__
+from lsq_mcp.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    EndpointNotFoundError,
+    LeadSquaredError,
+    MalformedResponseError,
+    NotConfiguredError,
+    RateLimitError,
+    ServerError,
+    UnreachableError,
+    redact,
+)
+from lsq_mcp.models import RawActivitiesPage, SortDirection
+from lsq_mcp.ratelimit import SlidingWindowLimiter
+from lsq_mcp.settings import RateLimit, Settings
+from lsq_mcp.values import clip
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ACTIVITIES_PATH = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity"
+# The request-side name of the activity creation time (the answer calls it PACreatedOn).
+DEFAULT_SORT_COLUMN = "CreatedOn"
+RATE_LIMIT_EXCEPTION = "MXAPIRateLimitExceededException"
+AUTH_EXCEPTION = "MXInvalidAccessDetailsException"
+_LIMIT_RE = re.compile(r"limit of (\d+) in (\d+(?:\.\d+)?) ?second", re.IGNORECASE)
+_HOST_RE = re.compile(r"\b(api[\w-]*\.leadsquared\.com)\b", re.IGNORECASE)
+_TRANSIENT_STATUSES = frozenset({502, 503, 504})
+# Waits between attempts never exceed this, whatever Retry-After says.
+MAX_WAIT_SECONDS = 60.0
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class ActivitiesQuery:
+    """The parameters of Get Activities of an Opportunity, in Python's terms."""
+
+    opportunity_id: str
+    activity_event_code: int | None = None
+    columns: tuple[str, ...] = ()
+    page_index: int = 1
+    page_size: int = 25
+    sort_column: str = DEFAULT_SORT_COLUMN
+    sort_direction: SortDirection = "newest_first"
+
+    def params(self) -> dict[str, str]:
+        params = {"opportunityId": self.opportunity_id}
+        if self.activity_event_code is not None:
+            params["activityEventCode"] = str(self.activity_event_code)
+        return params
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "Paging": {"PageIndex": self.page_index, "PageSize": self.page_size},
+            "Sorting": {
+                "ColumnName": self.sort_column,
+                "Direction": 1 if self.sort_direction == "newest_first" else 0,
+            },
+        }
+        if self.columns:
+            body["Columns"] = {"Include_CSV": ",".join(self.columns)}
+        return body
+
+
+class LeadSquaredClient:
+    """Async client for the LeadSquared v2 API; use as `async with` or call `aclose()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        limiter: SlidingWindowLimiter | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.limiter = limiter or SlidingWindowLimiter(settings.rate_limit)
+        self._transport = transport
+        self._http: httpx2.AsyncClient | None = None
+
+    async def __aenter__(self) -> LeadSquaredClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    async def get_activities_page(self, query: ActivitiesQuery) -> RawActivitiesPage:
+        """One page of an opportunity's activities."""
+        return await self.call(
+            "POST",
+            ACTIVITIES_PATH,
+            RawActivitiesPage.model_validate,
+            params=query.params(),
+            json=query.body(),
+        )
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> T:
+        """Make one API call, paced and retried; `parse` turns the JSON answer into what the caller wants."""
+        if not self.settings.has_keys:
+            raise NotConfiguredError(self.settings.missing_keys)
+        retries = self.settings.max_retries
+        attempt = 0
+        while True:
+            await self.limiter.acquire()
+            try:
+                return await self._attempt(method, path, parse, params, json)
+            except RateLimitError as exc:
+                if exc.limit is not None:
+                    self.limiter.learn(RateLimit(*exc.limit))
+                # Every waiting call holds back, not only this one: the window is the account's.
+                self.limiter.pause(exc.retry_after)
+                if attempt >= retries:
+                    raise _exhausted(exc, retries) from None
+                logger.info("Rate limit hit; retry %d/%d in %.1fs", attempt + 1, retries, exc.retry_after)
+            except LeadSquaredError as exc:
+                if not exc.retryable or attempt >= retries:
+                    raise
+                delay = _backoff(attempt)
+                logger.info("%s; retry %d/%d in %.1fs", _short_reason(exc), attempt + 1, retries, delay)
+                await anyio.sleep(delay)
+            attempt += 1
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        params: Mapping[str, str] | None,
+        body: Any,
+    ) -> T:
+        host = self.settings.host
+        try:
+            # The whole exchange, not each phase of it, must fit in LSQ_TIMEOUT.
+            with anyio.fail_after(self.settings.timeout):
+                response = await self._client().request(method, path, params=params, json=body)
+        except TimeoutError:
+            raise UnreachableError(host, f"no answer within {self.settings.timeout:g}s") from None
+        except httpx2.ConnectError as exc:
+            raise UnreachableError(host, _connect_reason(exc)) from None
+        except httpx2.TransportError as exc:
+            raise UnreachableError(host, f"the connection failed: {type(exc).__name__}") from None
+        return interpret(
+            response.status_code,
+            response.headers,
+            response.content,
+            parse,
+            host=host,
+            window=self.limiter.limit.seconds,
+            secrets=self.settings.secrets,
+        )
+
+    def _client(self) -> httpx2.AsyncClient:
+        if self._http is None:
+            self._http = httpx2.AsyncClient(
+                base_url=self.settings.base_url,
+                headers={
+                    "x-LSQ-AccessKey": self.settings.access_key or "",
+                    "x-LSQ-SecretKey": self.settings.secret_key or "",
+                    "Accept": "application/json",
+                    "User-Agent": f"lsq-mcp/{__version__}",
+                },
+                timeout=self.settings.timeout,
+                transport=self._transport,
+                follow_redirects=False,
+            )
+        return self._http
+
+
+def interpret(
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    parse: Callable[[Any], T],
+    *,
+    host: str,
+    window: float,
+    secrets: tuple[str, ...],
+) -> T:
+    """What an answer means: the parsed data, or the `LeadSquaredError` it amounts to."""
+    text = redact(content.decode("utf-8", errors="replace"), secrets)
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        body = None
+    exception_type, message = _error_fields(body)
+
+    if status == 429 or exception_type == RATE_LIMIT_EXCEPTION:
+        raise _rate_limit_error(status, headers, exception_type, message, window)
+    if status == 200 and exception_type is None and message is None and body is not None:
+        try:
+            return parse(body)
+        except (ValidationError, ValueError, TypeError):
+            pass
+    if status == 401 or exception_type == AUTH_EXCEPTION:
+        raise _auth_error(status, exception_type, message, host)
+    if status == 400:
+        raise BadRequestError(
+            f"LeadSquared answered 400 (bad request): {_detail(exception_type, message)}. "
+            "Check the arguments against LeadSquared's rules.",
+            status=status,
+            exception_type=exception_type,
+            upstream_message=message,
+        )
+    if status == 404:
+        raise EndpointNotFoundError(
+            f"LeadSquared answered 404: the API was not found on {host}. Check LSQ_HOST: it must be your "
+            "account's API host (e.g. api-in21.leadsquared.com), not the web app's address.",
+            status=status,
+            exception_type=exception_type,
+            upstream_message=message,
+        )
+    if message is not None or exception_type is not None:
+        # A LeadSquared error body: a logical error, whatever the status (200 included).
+        raise ServerError(
+            f"LeadSquared answered {status} with an error: {_detail(exception_type, message)}.",
+            status=status,
+            retryable=False,
+            exception_type=exception_type,
+            upstream_message=message,
+        )
+    if status == 500 or status in _TRANSIENT_STATUSES:
+        raise ServerError(
+            f"LeadSquared answered {status} (server error) with no detail. It is usually temporary: "
+            "try again in a minute.",
+            status=status,
+            retryable=True,
+        )
+    if status == 200 or 200 <= status < 300:
+        raise MalformedResponseError(
+            f"LeadSquared answered {status} with a malformed body, not the JSON expected: "
+            f"{clip(text, 200)!r}. Check that LSQ_HOST is the API host; if it is, try again later.",
+            status=status,
+        )
+    raise ServerError(
+        f"LeadSquared answered an unexpected HTTP {status}: {clip(text, 200)!r}.",
+        status=status,
+        retryable=False,
+    )
+
+
+def _error_fields(body: Any) -> tuple[str | None, str | None]:
+    """`(ExceptionType, ExceptionMessage)` when the body is a LeadSquared error, else `(None, None)`."""
+    if not isinstance(body, dict):
+        return None, None
+    is_error = str(body.get("Status", "")).lower() == "error" or "ExceptionType" in body
+    if not is_error:
+        return None, None
+    exception_type = body.get("ExceptionType")
+    message = body.get("ExceptionMessage") or body.get("Message")
+    return (
+        clip(str(exception_type), 80) if exception_type else None,
+        clip(str(message), 300) if message else None,
+    )
+
+
+def _detail(exception_type: str | None, message: str | None) -> str:
+    if message and exception_type:
+        return f"{message.rstrip('.')} ({exception_type})"
+    return (message or exception_type or "no detail").rstrip(".")
+
+
+def _rate_limit_error(
+    status: int, headers: Mapping[str, str], exception_type: str | None, message: str | None, window: float
+) -> RateLimitError:
+    limit = None
+    match = _LIMIT_RE.search(message or "")
+    if match:
+        calls, seconds = int(match.group(1)), float(match.group(2))
+        if calls > 0 and seconds > 0:
+            limit = (calls, seconds)
+    retry_after = _retry_after(headers)
+    if retry_after is None:
+        retry_after = limit[1] if limit else window
+    return RateLimitError(
+        f"LeadSquared answered {status}: rate limit exceeded ({message or 'no detail'}).",
+        status=status,
+        retry_after=retry_after,
+        limit=limit,
+        exception_type=exception_type,
+        upstream_message=message,
+    )
+
+
+def _exhausted(exc: RateLimitError, retries: int) -> RateLimitError:
+    """The final rate-limit error, once the retries are spent: the limit, and when to try again."""
+    limit = f"{exc.limit[0]} calls per {exc.limit[1]:g} seconds" if exc.limit else "unknown"
+    tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with retries off"
+    return RateLimitError(
+        f"LeadSquared's rate limit was exceeded (HTTP {exc.status}, 429 Too Many Requests) {tries}; "
+        f"the account's limit is {limit}. Try again in {exc.retry_after:g} seconds, and if this "
+        "repeats set LSQ_RATE_LIMIT to your plan's limit (e.g. 10/5).",
+        status=exc.status,
+        retry_after=exc.retry_after,
+        limit=exc.limit,
+        exception_type=exc.exception_type,
+        upstream_message=exc.upstream_message,
+    )
+
+
+def _auth_error(status: int, exception_type: str | None, message: str | None, host: str) -> ApiError:
+    other_hosts = [h for h in _HOST_RE.findall(message or "") if h.lower() != host.lower()]
+    detail = f" ({_detail(exception_type, message)})" if message or exception_type else ""
+    if other_hosts:
+        hint = (
+            f"LeadSquared says the account lives on {other_hosts[0]}: set LSQ_HOST={other_hosts[0]} "
+            f"(it is now {host})."
+        )
+    else:
+        hint = (
+            "Check LSQ_ACCESS_KEY and LSQ_SECRET_KEY, and that LSQ_HOST is your account's region "
+            f"(now {host}; calling another region's host also answers 401)."
+        )
+    return AuthenticationError(
+        f"LeadSquared answered 401: the keys were refused{detail}. {hint}",
+        status=status,
+        exception_type=exception_type,
+        upstream_message=message,
+    )
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare enough to fall back on the window
+    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter, so that many failing calls do not retry in step."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _connect_reason(exc: httpx2.ConnectError) -> str:
+    text = str(exc).lower()
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "resolve" in text:
+        return "the host name could not be resolved"
+    if "refused" in text:
+        return "the connection was refused"
+    return "the connection could not be opened"
+
+
+def _short_reason(exc: LeadSquaredError) -> str:
+    if isinstance(exc, ApiError):
+        return f"HTTP {exc.status}"
+    if isinstance(exc, UnreachableError):
+        return exc.reason
+    return type(exc).__name__

@@ -1,0 +1,82 @@
+"""The limiter's guarantee on its own: no window sees more starts than allowed, first come first served."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from lsq_mcp.ratelimit import WINDOW_MARGIN, SlidingWindowLimiter
+from lsq_mcp.settings import RateLimit
+
+pytestmark = pytest.mark.anyio
+
+
+def most_in_any_window(starts: list[float], window: float) -> int:
+    starts = sorted(starts)
+    return max((sum(1 for t in starts[i:] if t < s + window) for i, s in enumerate(starts)), default=0)
+
+
+async def test_bursts_use_the_whole_allowance_and_never_exceed_it() -> None:
+    limiter = SlidingWindowLimiter(RateLimit(5, 0.2))
+    starts: list[float] = []
+
+    async def call() -> None:
+        await limiter.acquire()
+        starts.append(time.monotonic())
+
+    began = time.monotonic()
+    async with anyio.create_task_group() as group:
+        for _ in range(16):
+            group.start_soon(call)
+    elapsed = time.monotonic() - began
+    assert most_in_any_window(starts, 0.2) <= 5
+    # The first 5 start at once; 16 calls need 3 more windows, not 15 gaps.
+    assert sorted(starts)[4] - began < 0.05
+    assert 3 * 0.2 <= elapsed < 3 * 0.2 * (1 + WINDOW_MARGIN) + 0.15
+
+
+async def test_first_come_first_served() -> None:
+    limiter = SlidingWindowLimiter(RateLimit(1, 0.05))
+    order: list[int] = []
+
+    async def call(n: int) -> None:
+        await limiter.acquire()
+        order.append(n)
+
+    async with anyio.create_task_group() as group:
+        for n in range(6):
+            group.start_soon(call, n)
+            await anyio.sleep(0.001)
+    assert order == list(range(6))
+
+
+async def test_a_cancelled_waiter_gives_its_place_back() -> None:
+    limiter = SlidingWindowLimiter(RateLimit(1, 0.3))
+    await limiter.acquire()
+    with anyio.move_on_after(0.05):
+        await limiter.acquire()  # would wait ~0.3 s: cancelled in the queue
+    began = time.monotonic()
+    await limiter.acquire()
+    # The next caller waits out the first call's window only, not a second one for the cancelled call.
+    assert time.monotonic() - began < 0.3
+
+
+async def test_learning_a_stricter_limit_repaces() -> None:
+    limiter = SlidingWindowLimiter(RateLimit(10, 0.2))
+    limiter.learn(RateLimit(2, 0.2))
+    assert limiter.limit == RateLimit(2, 0.2)
+    starts = []
+    for _ in range(4):
+        await limiter.acquire()
+        starts.append(time.monotonic())
+    assert most_in_any_window(starts, 0.2) <= 2
+
+
+async def test_pause_holds_every_call_back() -> None:
+    limiter = SlidingWindowLimiter(RateLimit(100, 1))
+    limiter.pause(0.15)
+    began = time.monotonic()
+    await limiter.acquire()
+    assert time.monotonic() - began >= 0.14
