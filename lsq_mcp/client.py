@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -139,6 +140,29 @@ class LeadSquaredClient:
         """Make one API call, paced and retried; `parse` turns the JSON answer into what the caller wants."""
         if not self.settings.has_keys:
             raise NotConfiguredError(self.settings.missing_keys)
+        try:
+            with anyio.fail_after(self.longest_call):
+                return await self._call_with_retries(method, path, parse, params, json)
+        except TimeoutError:
+            raise UnreachableError(
+                self.settings.host, f"no result within {self.longest_call:g}s, retries and waits included"
+            ) from None
+
+    @property
+    def longest_call(self) -> float:
+        """The bound on one call, queueing, retries and waits included: each attempt gets LSQ_TIMEOUT,
+        and each wait between attempts at most MAX_WAIT_SECONDS."""
+        retries = self.settings.max_retries
+        return (retries + 1) * self.settings.timeout + retries * MAX_WAIT_SECONDS
+
+    async def _call_with_retries(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        params: Mapping[str, str] | None,
+        json: Any,
+    ) -> T:
         retries = self.settings.max_retries
         attempt = 0
         while True:
@@ -311,7 +335,7 @@ def _rate_limit_error(
             limit = (calls, seconds)
     retry_after = _retry_after(headers)
     if retry_after is None:
-        retry_after = limit[1] if limit else window
+        retry_after = min(limit[1] if limit else window, MAX_WAIT_SECONDS)
     return RateLimitError(
         f"LeadSquared answered {status}: rate limit exceeded ({message or 'no detail'}).",
         status=status,
@@ -377,10 +401,16 @@ def _backoff(attempt: int) -> float:
 
 
 def _connect_reason(exc: httpx2.ConnectError) -> str:
-    text = str(exc).lower()
-    if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "resolve" in text:
+    """Why a connection could not be opened, from the chain of causes (the async stack wraps them)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text or "nodename" in text:
         return "the host name could not be resolved"
-    if "refused" in text:
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
         return "the connection was refused"
     return "the connection could not be opened"
 

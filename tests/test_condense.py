@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from lsq_mcp.condense import NOTE_LIMIT, PageRequest, condense, merge_pages, render_timeline
-from lsq_mcp.models import RawActivitiesPage, RawActivity
+from lsq_mcp.models import ActivitiesResult, RawActivitiesPage, RawActivity
 from lsq_mcp.values import html_to_text, iso_utc, parse_date, to_int
 
 OPP = "9b2f3c4d-1111-4222-8333-444455556666"
@@ -49,7 +49,9 @@ def row(**overrides: Any) -> dict[str, Any]:
     return base
 
 
-def result_for(rows: list[dict[str, Any]], total: int | None = None, page_index: int = 1, page_size: int = 25):  # type: ignore[no-untyped-def]
+def result_for(
+    rows: list[dict[str, Any]], total: int | None = None, page_index: int = 1, page_size: int = 25
+) -> ActivitiesResult:
     page = RawActivitiesPage.model_validate({"RecordCount": str(total or len(rows)), "List": rows})
     return condense(PageRequest(OPP, page_index, page_size, "newest_first"), page.record_count, page.rows)
 
@@ -177,13 +179,17 @@ def test_dates_become_iso_utc_or_stay_as_they_came(raw: str, expected: str) -> N
     assert result_for([row(PACreatedOn=raw)]).to_json()["activities"][0]["created_at"] == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("12", 12), (" 7 ", 7), ("3.0", 3), ("", None), ("x", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("12", 12), (" 7 ", 7), ("3.0", 3), ("", None), ("x", None), (None, None)]
+)
 def test_numbers_from_strings(raw: object, expected: int | None) -> None:
     assert to_int(raw) == expected
 
 
 def test_garbage_codes_are_dropped_not_invented() -> None:
-    activity = result_for([row(ActivityEvent="call", Score="n/a", ActivityType=None)]).to_json()["activities"][0]
+    activity = result_for([row(ActivityEvent="call", Score="n/a", ActivityType=None)]).to_json()[
+        "activities"
+    ][0]
     assert "event_code" not in activity
     assert "score" not in activity
     assert "activity_type" not in activity
@@ -206,8 +212,12 @@ def test_empty_page() -> None:
 
 def test_merge_pages_drops_activities_seen_on_an_earlier_page() -> None:
     pages = [
-        RawActivitiesPage.model_validate({"RecordCount": 3, "List": [row(ProspectActivityId="a"), row(ProspectActivityId="b")]}),
-        RawActivitiesPage.model_validate({"RecordCount": 3, "List": [row(ProspectActivityId="b"), row(ProspectActivityId="c")]}),
+        RawActivitiesPage.model_validate(
+            {"RecordCount": 3, "List": [row(ProspectActivityId="a"), row(ProspectActivityId="b")]}
+        ),
+        RawActivitiesPage.model_validate(
+            {"RecordCount": 3, "List": [row(ProspectActivityId="b"), row(ProspectActivityId="c")]}
+        ),
     ]
     total, rows = merge_pages(pages)
     assert total == 3
@@ -221,7 +231,12 @@ def test_raw_page_tolerates_null_list_and_string_count() -> None:
 
 def test_timeline_is_one_line_per_activity_and_readable() -> None:
     rows = [
-        row(ProspectActivityId="a", ActivityEvent_Note="Line one\nLine two", Status="Completed", mx_Custom_1="Connected"),
+        row(
+            ProspectActivityId="a",
+            ActivityEvent_Note="Line one\nLine two",
+            Status="Completed",
+            mx_Custom_1="Connected",
+        ),
         row(ProspectActivityId="b", PACreatedOn="sometime in May"),
     ]
     lines = render_timeline(result_for(rows, total=40)).splitlines()

@@ -30,7 +30,10 @@ def test_host_forms(host: str, base_url: str) -> None:
     assert Settings.from_env({"LSQ_HOST": host}).base_url == base_url
 
 
-@pytest.mark.parametrize(("value", "limit"), [("25/5", RateLimit(25, 5)), ("10/5", RateLimit(10, 5)), ("40/0.5", RateLimit(40, 0.5))])
+@pytest.mark.parametrize(
+    ("value", "limit"),
+    [("25/5", RateLimit(25, 5)), ("10/5", RateLimit(10, 5)), ("40/0.5", RateLimit(40, 0.5))],
+)
 def test_rate_limit_forms(value: str, limit: RateLimit) -> None:
     assert Settings.from_env({"LSQ_RATE_LIMIT": value}).rate_limit == limit
 
@@ -60,7 +63,9 @@ def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
 
 
 def test_keys_and_secrets() -> None:
-    settings = Settings.from_env({"LSQ_ACCESS_KEY": "u$abc", "LSQ_SECRET_KEY": " s3 ", "LSQ_MCP_TOKEN": "tok"})
+    settings = Settings.from_env(
+        {"LSQ_ACCESS_KEY": "u$abc", "LSQ_SECRET_KEY": " s3 ", "LSQ_MCP_TOKEN": "tok"}
+    )
     assert settings.has_keys
     assert settings.secret_key == "s3"
     assert settings.secrets == ("u$abc", "s3", "tok")
