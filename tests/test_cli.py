@@ -1,0 +1,123 @@
+"""The `lsq-mcp` command line: output, exit codes and help, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lsq_mcp import __version__
+from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES, SandboxServer
+from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, OPP_BIG, OPP_EMPTY
+from tests.conftest import LSQ_MCP, env_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LSQ_MCP, *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        timeout=timeout,
+    )
+
+
+def test_version() -> None:
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"lsq-mcp {__version__}"
+
+
+def test_activities_demo_prints_the_timeline() -> None:
+    done = run("activities", OPP_BIG, "--demo", "--page-size", "5")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"Opportunity {OPP_BIG}")
+    assert f"Activities 1-5 of {BIG_ACTIVITY_COUNT}" in done.stdout
+    assert len(lines) == 3 + 5
+
+
+def test_demo_before_the_command_and_json_output() -> None:
+    done = run("--demo", "activities", OPP_BIG, "--json", "--oldest-first", "--page", "2", "--page-size", "3")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["page_index"], data["returned"], data["sort_direction"]) == (2, 3, "oldest_first")
+
+
+def test_all_reads_every_page() -> None:
+    done = run("activities", OPP_BIG, "--demo", "--all", "--max-activities", "1000", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["returned"] == BIG_ACTIVITY_COUNT
+
+
+def test_event_code_filter(sandbox: SandboxServer) -> None:
+    done = run("activities", OPP_BIG, "--event-code", "22", "--json", env=env_for(sandbox))
+    assert done.returncode == 0, done.stderr
+    assert {a["event_code"] for a in json.loads(done.stdout)["activities"]} == {22}
+
+
+def test_empty_opportunity() -> None:
+    done = run("activities", OPP_EMPTY, "--demo")
+    assert done.returncode == 0
+    assert "No activities." in done.stdout
+
+
+def test_api_failure_exits_1(sandbox: SandboxServer) -> None:
+    done = run("activities", OPP_BIG, env=env_for(sandbox, LSQ_SECRET_KEY="wrong"))
+    assert done.returncode == 1
+    assert "401" in done.stderr
+    assert done.stdout == ""
+
+
+def test_missing_keys_exit_1_naming_them(sandbox: SandboxServer) -> None:
+    done = run("activities", OPP_BIG, env=env_for(sandbox, LSQ_ACCESS_KEY="", LSQ_SECRET_KEY=""))
+    assert done.returncode == 1
+    assert "LSQ_ACCESS_KEY" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["activities", "not-a-guid", "--demo"], {}, "opportunity_id"),
+        (["activities", OPP_BIG, "--demo", "--page-size", "5000"], {}, "page_size"),
+        (["activities", OPP_BIG, "--demo", "--page", "x"], {}, "--page"),
+        (["activities", OPP_BIG, "--demo"], {"LSQ_RATE_LIMIT": "fast"}, "LSQ_RATE_LIMIT"),
+        (["serve"], {"LSQ_TIMEOUT": "never"}, "LSQ_TIMEOUT"),
+        (["frobnicate"], {}, "invalid choice"),
+    ],
+)
+def test_bad_usage_or_configuration_exits_2(args: list[str], env: dict[str, str], says: str) -> None:
+    done = run(*args, env=env)
+    assert done.returncode == 2
+    assert says in done.stderr
+    assert done.stdout == ""
+
+
+def test_sandbox_help_lists_the_sample_ids() -> None:
+    done = run("sandbox", "--help")
+    assert done.returncode == 0
+    for opportunity_id, _ in SAMPLE_OPPORTUNITIES:
+        assert opportunity_id in done.stdout
+
+
+def test_readme_lists_the_sample_ids_and_keeps_its_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for opportunity_id, _ in SAMPLE_OPPORTUNITIES:
+        assert opportunity_id in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = next(line for line in ci.splitlines() if "pytest" in line and not line.startswith("#"))
+    assert test_command.strip() in readme
+
+
+def test_claude_desktop_example_config_names_a_command_that_exists() -> None:
+    config = json.loads((ROOT / "claude_desktop_config.example.json").read_text())
+    server = config["mcpServers"]["leadsquared"]
+    assert shutil.which(server["command"], path=str(Path(LSQ_MCP).parent)) is not None
+    assert set(server["env"]) >= {"LSQ_ACCESS_KEY", "LSQ_SECRET_KEY", "LSQ_HOST"}

@@ -1,0 +1,179 @@
+"""Every error row of the contract, through the MCP client, caused by the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Fault, SandboxConfig, SandboxServer
+from lsq_mcp.sandbox.data import OPP_BIG
+from tests.conftest import TOOL, connect, structured, text_of
+
+pytestmark = pytest.mark.anyio
+
+ARGS = {"opportunity_id": OPP_BIG}
+UNKNOWN_OPPORTUNITY = "00000000-0000-4000-8000-000000000000"
+
+
+async def call_error(sandbox: SandboxServer, arguments: dict[str, object] | None = None, **env: str) -> str:
+    async with connect(sandbox, **env) as client:
+        result = await client.call_tool(TOOL, arguments or ARGS)
+    text = text_of(result)
+    assert result.is_error, text
+    assert result.structured_content is None
+    assert not text.startswith("Error executing tool")
+    assert SANDBOX_ACCESS_KEY not in text
+    assert SANDBOX_SECRET_KEY not in text
+    return text
+
+
+def calls(sandbox: SandboxServer) -> int:
+    return len(sandbox.state.requests)
+
+
+async def test_401_keys_refused(sandbox: SandboxServer) -> None:
+    text = await call_error(sandbox, LSQ_SECRET_KEY="wrong-secret")
+    assert "401" in text
+    assert "refused" in text
+    assert "LSQ_ACCESS_KEY" in text
+    assert calls(sandbox) == 1, "a refused key is not retried"
+
+
+async def test_401_from_the_wrong_region_names_the_right_host(sandbox: SandboxServer) -> None:
+    sandbox.state.config = SandboxConfig(rate_limit=None, region_host="api-in21.leadsquared.com")
+    text = await call_error(sandbox)
+    assert "401" in text
+    assert "api-in21.leadsquared.com" in text
+    assert "LSQ_HOST" in text
+
+
+async def test_400_carries_leadsquareds_message(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(
+        Fault(
+            "error", status=400, exception_type="MXInvalidInputException", message="Invalid Paging parameters"
+        )
+    )
+    text = await call_error(sandbox)
+    assert "400" in text
+    assert "Invalid Paging parameters" in text
+    assert calls(sandbox) == 1
+
+
+async def test_404_names_lsq_host(sandbox: SandboxServer) -> None:
+    text = await call_error(sandbox, LSQ_HOST=f"{sandbox.url}/wrong-prefix")
+    assert "404" in text
+    assert "LSQ_HOST" in text
+    assert calls(sandbox) == 1
+
+
+async def test_500_with_exception_message_is_not_retried(sandbox: SandboxServer) -> None:
+    text = await call_error(sandbox, {"opportunity_id": UNKNOWN_OPPORTUNITY})
+    assert "500" in text
+    assert "Opportunity does not exist" in text
+    assert calls(sandbox) == 1
+
+
+async def test_500_without_detail_is_retried_then_reported(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("status", status=500, count=10, body="Internal Server Error"))
+    text = await call_error(sandbox, LSQ_MAX_RETRIES="2")
+    assert "500" in text
+    assert calls(sandbox) == 3
+
+
+async def test_errors_inside_http_200_are_errors(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(
+        Fault(
+            "error",
+            status=200,
+            exception_type="MXInvalidInputException",
+            message="PageSize can not be more than 1000",
+        )
+    )
+    text = await call_error(sandbox)
+    assert "PageSize can not be more than 1000" in text
+    assert calls(sandbox) == 1
+
+
+async def test_transient_503s_are_retried_and_the_call_succeeds(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("status", status=503, count=2))
+    async with connect(sandbox, LSQ_MAX_RETRIES="3") as client:
+        data = structured(await client.call_tool(TOOL, ARGS))
+    assert data["returned"] == 25
+    assert calls(sandbox) == 3
+
+
+async def test_429_after_the_retries_names_the_limit_and_when_to_retry(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("ratelimit", count=10, limit=(5, 0.2)))
+    text = await call_error(sandbox, LSQ_MAX_RETRIES="2")
+    assert "429" in text
+    assert "rate limit" in text
+    assert "5 calls per 0.2 seconds" in text
+    assert "Try again in 0.2 seconds" in text
+    assert calls(sandbox) == 3
+
+
+async def test_rate_limit_inside_http_200_is_retried(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("ratelimit", status=200, limit=(25, 0.2)))
+    async with connect(sandbox) as client:
+        data = structured(await client.call_tool(TOOL, ARGS))
+    assert data["returned"] == 25
+    assert calls(sandbox) == 2
+
+
+async def test_retry_after_is_honoured(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("ratelimit", limit=(25, 0.05), retry_after=1))
+    began = time.monotonic()
+    async with connect(sandbox) as client:
+        structured(await client.call_tool(TOOL, ARGS))
+    assert time.monotonic() - began >= 1.0
+
+
+async def test_timeout_names_the_host(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("slow", delay=3, count=5))
+    began = time.monotonic()
+    text = await call_error(sandbox, LSQ_TIMEOUT="0.3", LSQ_MAX_RETRIES="0")
+    assert time.monotonic() - began < 2
+    assert "127.0.0.1" in text
+    assert "Could not reach" in text
+    assert "0.3s" in text
+
+
+async def test_refused_connection_names_the_host(sandbox: SandboxServer) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    text = await call_error(sandbox, LSQ_HOST=f"http://127.0.0.1:{port}", LSQ_MAX_RETRIES="0")
+    assert f"127.0.0.1:{port}" in text
+    assert "refused" in text
+
+
+async def test_unknown_host_names_the_host(sandbox: SandboxServer) -> None:
+    text = await call_error(sandbox, LSQ_HOST="lsq-mcp-test.invalid", LSQ_MAX_RETRIES="0")
+    assert "lsq-mcp-test.invalid" in text
+    assert "Could not reach" in text
+
+
+async def test_dropped_connections_are_retried_then_reported(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("drop", count=10))
+    text = await call_error(sandbox, LSQ_MAX_RETRIES="1")
+    assert "Could not reach" in text
+    assert calls(sandbox) == 2
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated", "wrong_shape"])
+async def test_malformed_bodies(sandbox: SandboxServer, kind: str) -> None:
+    sandbox.state.push_fault(Fault(kind))  # type: ignore[arg-type]
+    text = await call_error(sandbox)
+    assert "200" in text
+    assert "malformed" in text
+    quoted = text.split("expected: ", 1)[1].rsplit(". Check", 1)[0]
+    assert len(quoted) <= 200 + 2
+
+
+async def test_keys_echoed_by_the_api_never_reach_the_model(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("echo_keys"))
+    text = await call_error(sandbox)
+    assert "500" in text
+    assert "[redacted]" in text

@@ -1,0 +1,104 @@
+"""The installed `lsq-mcp` command over stdio, as Claude Desktop launches it, against the sandbox."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from lsq_mcp.sandbox import Fault, SandboxConfig, SandboxServer
+from lsq_mcp.sandbox.data import OPP_BIG
+from tests.conftest import LSQ_MCP, TOOL, env_for, structured, text_of
+
+pytestmark = pytest.mark.anyio
+
+ACCESS_KEY = "u$rLEAKCHECK-access-5f1e0c2b"
+SECRET_KEY = "LEAKCHECK-secret-9a8b7c6d5e4f"
+
+
+@asynccontextmanager
+async def stdio(
+    env: dict[str, str], args: list[str] | None = None, command: str = LSQ_MCP
+) -> AsyncIterator[tuple[Client, Path]]:
+    """A client to a fresh `lsq-mcp` process; yields the client and the file its stderr goes to."""
+    log = Path(tempfile.mkdtemp(prefix="lsq-mcp-test-")) / "stderr.log"
+    with log.open("w") as errlog:
+        params = StdioServerParameters(command=command, args=args or [], env=env)
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            yield client, log
+
+
+async def test_stdio_server_answers_like_the_contract(sandbox: SandboxServer) -> None:
+    async with stdio(env_for(sandbox)) as (client, log):
+        assert client.server_info is not None
+        assert client.server_info.name == "leadsquared"
+        tools = [t.name for t in (await client.list_tools()).tools]
+        assert TOOL in tools
+        data = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 5}))
+        assert data["returned"] == 5
+        bad = await client.call_tool(TOOL, {"opportunity_id": "x"})
+        assert bad.is_error
+        assert "opportunity_id" in text_of(bad)
+    stderr = log.read_text()
+    # httpx2's per-request INFO lines (with URLs) stay quiet.
+    assert "HTTP Request" not in stderr
+
+
+async def test_python_dash_m_serves_the_same(sandbox: SandboxServer) -> None:
+    async with stdio(env_for(sandbox), ["-m", "lsq_mcp"], command=sys.executable) as (client, _):
+        data = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 3}))
+    assert data["returned"] == 3
+
+
+async def test_missing_keys_start_anyway_and_every_call_says_what_to_set(sandbox: SandboxServer) -> None:
+    async with stdio(env_for(sandbox, LSQ_ACCESS_KEY="", LSQ_SECRET_KEY="")) as (client, log):
+        result = await client.call_tool(TOOL, {"opportunity_id": OPP_BIG})
+    assert result.is_error
+    assert "LSQ_ACCESS_KEY" in text_of(result)
+    assert "LSQ_SECRET_KEY" in text_of(result)
+    warnings = [line for line in log.read_text().splitlines() if "WARNING" in line]
+    assert len(warnings) == 1
+    assert "LSQ_ACCESS_KEY" in warnings[0]
+
+
+async def test_demo_needs_no_keys() -> None:
+    async with stdio({}, ["serve", "--demo"]) as (client, _):
+        data = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG}))
+    assert data["total"] > 0
+
+
+async def test_keys_never_appear_in_any_output_or_in_stderr(sandbox: SandboxServer) -> None:
+    """Success, refusal, echoed keys, garbage, timeouts: neither key is ever shown or logged."""
+    sandbox.state.config = SandboxConfig(access_key=ACCESS_KEY, secret_key=SECRET_KEY, rate_limit=(4, 0.5))
+    env = env_for(sandbox, LSQ_ACCESS_KEY=ACCESS_KEY, LSQ_SECRET_KEY=SECRET_KEY, LSQ_TIMEOUT="0.5")
+    outputs: list[str] = []
+    async with stdio(env) as (client, log):
+        for fault in (
+            None,
+            Fault("echo_keys"),
+            Fault("echo_keys", status=200),
+            Fault("error", status=401, exception_type="MXInvalidAccessDetailsException", message=ACCESS_KEY),
+            Fault("html", body=f"<html>{ACCESS_KEY} {SECRET_KEY}</html>"),
+            Fault("status", status=503, count=5, body=SECRET_KEY),
+            Fault("slow", delay=2, count=5),
+            Fault("ratelimit", count=5, limit=(4, 0.5)),
+        ):
+            if fault is not None:
+                sandbox.state.push_fault(fault)
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 2})
+            outputs.append(text_of(result))
+            outputs.append(str(result.structured_content))
+            sandbox.state.faults.clear()
+        for _ in range(10):  # a burst into the sandbox's limit
+            outputs.append(text_of(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 1})))
+    seen = "\n".join(outputs) + log.read_text()
+    assert "[redacted]" in seen, "the echoed keys were there to be caught"
+    assert ACCESS_KEY not in seen
+    assert SECRET_KEY not in seen
+    assert all(r.had_key_headers and not r.keys_in_query for r in sandbox.state.requests)
