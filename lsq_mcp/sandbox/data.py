@@ -1,0 +1,1275 @@
+"""Deterministic sample data for the LeadSquared sandbox.
+
+Everything here is plain data: a few leads, a few opportunities and their activity timelines,
+shaped exactly like LeadSquared's raw answers (strings everywhere, ``null`` and ``""`` mixed in,
+odd date formats, HTML and JSON inside notes). Tests, benchmarks and demos all rely on the ids
+and counts below, so nothing is random at import time: the generated timelines use
+``random.Random`` with fixed seeds and always come out the same.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeAlias
+
+SANDBOX_ACCESS_KEY = "u$r0sandbox-access-key-0000000001"
+SANDBOX_SECRET_KEY = "sandbox-secret-key-6b1d4e0f9a2c"  # noqa: S105 (public demo key)
+
+Row: TypeAlias = dict[str, str | None]
+"""One raw activity item as the API sends it: every value a string or null."""
+
+UTC = timezone.utc
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# --------------------------------------------------------------------------------------------
+# Fixed ids (lowercase 8-4-4-4-12). Documented in the README and relied on by tests.
+# --------------------------------------------------------------------------------------------
+
+LEAD_ZOE = "3f2b8c1a-6d4e-4f7a-9b2c-5e1d0a8f7c34"
+LEAD_ANANYA = "8a4d2e6f-1c3b-4a5d-8e7f-9b0c1d2e3f45"
+LEAD_JOSE = "c1e5a7b9-3d2f-4e6a-b8c0-7f9e1d3a5b26"
+LEAD_LI = "5d7f9b1c-2e4a-4c6e-a8b0-1c3e5f7a9d38"
+LEAD_MANISH = "69e1c27e-dd08-4b53-b509-f353ad1c7f4d"
+LEAD_EMILY = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c61"
+
+OPP_BIG = "6f1c2a9e-4b7d-4e52-9c0a-1d3e5f7a9b21"
+OPP_EMPTY = "0a7d3c55-2e91-4f6b-8d14-7c9e2b4a6f03"
+OPP_HTML = "b3e8f1d2-7a64-4c09-a5e3-92f0c6d18e47"
+OPP_ODD = "d94a6b2c-1f3e-4a8d-b7c5-3e2f1a0b9c68"
+OPP_UNICODE = "e5c71f08-93ab-4d2e-8f61-b4a0d7c3e912"
+OPP_SUPPORT = "7c2e9d41-5b08-4f3a-9e6d-a1b2c3d4e5f6"
+# Only in a catalog built with `build_catalog(huge_activities=N)`, for benchmarks and budget tests.
+OPP_HUGE = "4e0f7d21-8c3a-4b5e-9f60-2a1b3c4d5e6f"
+
+BIG_ACTIVITY_COUNT = 640
+
+SANDBOX_USER: dict[str, str] = {
+    "Id": "a0c1e2f3-0000-4000-8000-5a4db0c5e001",
+    "FirstName": "Sandbox",
+    "LastName": "User",
+    "EmailAddress": "sandbox@example.com",
+    "Tenant": "sandbox",
+}
+
+# --------------------------------------------------------------------------------------------
+# Small dataclasses
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SalesRep:
+    """A LeadSquared user who owns records or logs activities."""
+
+    name: str
+    id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A lead (LeadSquared calls them prospects); its fields repeat on every activity row."""
+
+    id: str
+    first_name: str
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    owner: str
+    company: str
+    city: str | None
+    stage: str
+    created_on: datetime
+    do_not_call: bool = False
+    do_not_email: bool = False
+
+    @property
+    def full_name(self) -> str:
+        """LeadName as LeadSquared renders it (first and last name)."""
+        return f"{self.first_name} {self.last_name or ''}".strip()
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    """An opportunity: a deal attached to a lead, with its own type (event code 12000+)."""
+
+    id: str
+    name: str
+    lead_id: str
+    event_code: int
+    event_name: str
+    status: str
+    stage: str
+    owner: str
+    source: str
+    created_on: datetime
+    modified_on: datetime
+    expected_close: datetime | None
+    deal_value: str
+    currency: str
+    competitor: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One activity row plus the true timestamps the server sorts by.
+
+    ``row`` is what the API answers (``PACreatedOn`` may be in an odd format or not a date
+    at all); ``created``/``modified`` are what the database behind it would sort on.
+    """
+
+    row: Row
+    created: datetime
+    modified: datetime
+
+    @property
+    def id(self) -> str:
+        """The activity's ProspectActivityId."""
+        return self.row["ProspectActivityId"] or ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the sandbox serves; handlers only read it (and copy rows they return)."""
+
+    leads: tuple[Lead, ...]
+    opportunities: tuple[Opportunity, ...]
+    activities: Mapping[str, tuple[Activity, ...]]
+    activity_types: tuple[dict[str, Any], ...]
+    user: Mapping[str, str] = field(default_factory=lambda: dict(SANDBOX_USER))
+
+    def lead(self, lead_id: str) -> Lead | None:
+        """The lead with this id (case-insensitive), or None."""
+        wanted = lead_id.lower()
+        return next((lead for lead in self.leads if lead.id == wanted), None)
+
+    def leads_by_email(self, email: str) -> list[Lead]:
+        """Leads whose email matches, ignoring case (LeadSquared compares emails that way)."""
+        wanted = email.strip().casefold()
+        return [lead for lead in self.leads if lead.email and lead.email.casefold() == wanted]
+
+    def opportunity(self, opportunity_id: str) -> Opportunity | None:
+        """The opportunity with this id (case-insensitive), or None."""
+        wanted = opportunity_id.lower()
+        return next((opp for opp in self.opportunities if opp.id == wanted), None)
+
+    def opportunities_of_lead(self, lead_id: str) -> list[Opportunity]:
+        """A lead's opportunities, newest first."""
+        wanted = lead_id.lower()
+        found = [opp for opp in self.opportunities if opp.lead_id == wanted]
+        return sorted(found, key=lambda opp: opp.created_on, reverse=True)
+
+    def activities_of(self, opportunity_id: str) -> tuple[Activity, ...]:
+        """An opportunity's activities in creation order (empty when it has none)."""
+        return self.activities.get(opportunity_id.lower(), ())
+
+    def activity(self, activity_id: str) -> Activity | None:
+        """Any activity by its ProspectActivityId, or None."""
+        wanted = activity_id.lower()
+        for activities in self.activities.values():
+            for activity in activities:
+                if activity.id == wanted:
+                    return activity
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# People and activity types
+# --------------------------------------------------------------------------------------------
+
+REPS: dict[str, SalesRep] = {
+    rep.name: rep
+    for rep in (
+        SalesRep("Rohan Sane", "1b2c3d4e-0001-4a00-8000-00000000a001", "rohan.sane@sandbox.example"),
+        SalesRep("Priya Nair", "1b2c3d4e-0002-4a00-8000-00000000a002", "priya.nair@sandbox.example"),
+        SalesRep("Daniel Kim", "1b2c3d4e-0003-4a00-8000-00000000a003", "daniel.kim@sandbox.example"),
+        SalesRep("Sofia Rossi", "1b2c3d4e-0004-4a00-8000-00000000a004", "sofia.rossi@sandbox.example"),
+    )
+}
+
+# code: (ActivityEventName, DisplayName, Category, Score, ActivityType value used in rows)
+_TYPE_SPECS: dict[int, tuple[str, str, str, int, str]] = {
+    21: ("Inbound Phone Call Activity", "Inbound Phone Call", "Phone", 2, "2"),
+    22: ("Outbound Phone Call Activity", "Outbound Phone Call", "Phone", 2, "2"),
+    23: ("Lead Capture", "Lead Capture", "System", 0, "0"),
+    33: ("Opportunity Captured", "Opportunity Captured", "System", 0, "0"),
+    34: ("Opportunity Shared", "Opportunity Shared", "System", 0, "0"),
+    35: ("Opportunity Access Revoked", "Opportunity Access Revoked", "System", 0, "0"),
+    201: ("Demo Scheduled", "Demo Scheduled", "Sales Activity", 10, "2"),
+    202: ("Proposal Sent", "Proposal Sent", "Sales Activity", 15, "2"),
+    203: ("Meeting", "Meeting", "Sales Activity", 8, "2"),
+    204: ("Email Sent", "Email Sent", "Email", 3, "1"),
+    205: ("Follow-up Task", "Follow-up Task", "Sales Activity", 1, "2"),
+    206: ("Stage Changed", "Opportunity Stage Changed", "Sales Activity", 5, "2"),
+    207: ("Contract Signed", "Contract Signed", "Sales Activity", 15, "2"),
+    208: ("Support Ticket Raised", "Support Ticket", "Support", 0, "2"),
+    209: ("Webinar Attended", "Webinar Attended", "Marketing", 4, "2"),
+}
+
+UNLISTED_EVENT_CODE = 299
+"""Used by one activity but absent from ActivityTypes.Get (a deleted custom type)."""
+
+
+def build_activity_types() -> tuple[dict[str, Any], ...]:
+    """ActivityTypes.Get's answer: loosely typed on purpose (ints, strings, a string code)."""
+    types: list[dict[str, Any]] = []
+    for code, (name, display, category, score, _) in _TYPE_SPECS.items():
+        custom = code >= 200
+        types.append(
+            {
+                # The real API is loose; one custom type carries its code as a string.
+                "ActivityEvent": str(code) if code == 206 else code,
+                "ActivityEventName": name,
+                "DisplayName": display,
+                "Category": category,
+                "Score": str(score) if custom else score,
+                "IsCustom": custom,
+                "Direction": "Outbound" if code == 22 else ("Inbound" if code == 21 else None),
+            }
+        )
+    return tuple(types)
+
+
+# --------------------------------------------------------------------------------------------
+# Leads and opportunities
+# --------------------------------------------------------------------------------------------
+
+
+def _at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def fmt(moment: datetime) -> str:
+    """LeadSquared's usual date format: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
+    return moment.astimezone(UTC).strftime(DATE_FORMAT)
+
+
+def build_leads() -> tuple[Lead, ...]:
+    """Six leads; unicode names on purpose, one without a phone and with DoNotEmail set."""
+    return (
+        Lead(
+            LEAD_ZOE,
+            "Zoë",
+            "Müller",
+            "zoe.mueller@acme.example",
+            "+49-89-12345678",
+            "Rohan Sane",
+            "Acme Corp",
+            "München",
+            "Customer",
+            _at(2023, 8, 28, 14, 3, 11),
+        ),
+        Lead(
+            LEAD_ANANYA,
+            "Ananya",
+            "Iyer",
+            "ananya.iyer@brightpath.example",
+            "+91-9876543210",
+            "Priya Nair",
+            "BrightPath Learning",
+            "Mumbai",
+            "Customer",
+            _at(2024, 1, 5, 6, 40, 2),
+        ),
+        Lead(
+            LEAD_JOSE,
+            "José",
+            "Álvarez",
+            "jose.alvarez@solmar.example",
+            "+34-612-345-678",
+            "Sofia Rossi",
+            "Solmar Hoteles",
+            "Málaga",
+            "Prospect",
+            _at(2023, 3, 20, 9, 0, 0),
+        ),
+        Lead(
+            LEAD_LI,
+            "李小龙",
+            None,
+            "xiaolong.li@dragonlogistics.example",
+            "+86-138-0013-8000",
+            "Daniel Kim",
+            "龙腾物流 (Dragon Logistics)",
+            "深圳",
+            "Prospect",
+            _at(2024, 11, 4, 2, 15, 0),
+            do_not_call=True,
+        ),
+        Lead(
+            LEAD_MANISH,
+            "Manish",
+            "Garg",
+            "manish.garg@northwind.example",
+            "+91-9999999999",
+            "Rohan Sane",
+            "Northwind Traders",
+            "Pune",
+            "Prospect",
+            _at(2025, 2, 18, 11, 2, 45),
+        ),
+        Lead(
+            LEAD_EMILY,
+            "Emily",
+            "O'Brien",
+            "Emily.OBrien@harborfinch.example",
+            None,
+            "Sofia Rossi",
+            "Harbor & Finch",
+            None,
+            "Prospect",
+            _at(2024, 6, 12, 16, 30, 0),
+            do_not_email=True,
+        ),
+    )
+
+
+def build_opportunities() -> tuple[Opportunity, ...]:
+    """Six opportunities covering the shapes a client must cope with (see SAMPLE_OPPORTUNITIES)."""
+    return (
+        Opportunity(
+            OPP_BIG,
+            "Acme Corp – Enterprise renewal",
+            LEAD_ZOE,
+            12002,
+            "Enterprise Deal",
+            "Open",
+            "Negotiation",
+            "Rohan Sane",
+            "Existing Customer",
+            _at(2023, 9, 4, 9, 12, 0),
+            _at(2025, 2, 27, 16, 5, 0),
+            _at(2025, 6, 30),
+            "248000.00",
+            "EUR",
+            "Salesforce",
+            f"{BIG_ACTIVITY_COUNT} activities, 18 months, 4 reps: calls, emails, meetings, demos, proposals",
+        ),
+        Opportunity(
+            OPP_EMPTY,
+            "Northwind Traders – Pilot expansion",
+            LEAD_MANISH,
+            12001,
+            "SMB Deal",
+            "Open",
+            "Prospecting",
+            "Rohan Sane",
+            "Website",
+            _at(2025, 2, 20, 10, 0, 0),
+            _at(2025, 2, 20, 10, 0, 0),
+            None,
+            "15000.00",
+            "USD",
+            None,
+            "no activities at all",
+        ),
+        Opportunity(
+            OPP_HTML,
+            "BrightPath Learning – LMS licences",
+            LEAD_ANANYA,
+            12001,
+            "SMB Deal",
+            "Won",
+            "Closed Won",
+            "Priya Nair",
+            "Referral",
+            _at(2024, 1, 8, 10, 2, 11),
+            _at(2024, 2, 2, 12, 0, 0),
+            _at(2024, 2, 15),
+            "3200000.00",
+            "INR",
+            "",
+            "7 activities with HTML notes",
+        ),
+        Opportunity(
+            OPP_ODD,
+            "Solmar Hoteles – Booking engine",
+            LEAD_JOSE,
+            12002,
+            "Enterprise Deal",
+            "Lost",
+            "Closed Lost",
+            "Sofia Rossi",
+            "Website",
+            _at(2023, 3, 20, 9, 5, 12),
+            _at(2023, 5, 23, 8, 0, 0),
+            _at(2023, 6, 30),
+            "180000.00",
+            "EUR",
+            "BookingSuite",
+            "10 activities: a 5,000-character note, a JSON note, odd and unparseable dates",
+        ),
+        Opportunity(
+            OPP_UNICODE,
+            "龙腾物流 – Fleet tracking",
+            LEAD_LI,
+            12002,
+            "Enterprise Deal",
+            "Open",
+            "Qualification",
+            "Daniel Kim",
+            "Partner",
+            _at(2024, 11, 5, 3, 0, 0),
+            _at(2025, 3, 3, 4, 0, 0),
+            None,
+            "560000.00",
+            "CNY",
+            None,
+            "14 activities: Chinese text, emoji, nulls, an activity type with no name",
+        ),
+        Opportunity(
+            OPP_SUPPORT,
+            "Acme Corp – Support add-on",
+            LEAD_ZOE,
+            12003,
+            "Support Contract",
+            "Won",
+            "Closed Won",
+            "Priya Nair",
+            "Existing Customer",
+            _at(2024, 5, 6, 8, 30, 0),
+            _at(2024, 8, 30, 15, 0, 0),
+            _at(2024, 8, 31),
+            "36000.00",
+            "EUR",
+            None,
+            "12 activities; the same lead's second opportunity",
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Activity rows
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What one activity says; turned into a raw row by ``_activity``."""
+
+    when: datetime
+    event: int
+    by: str | None
+    note: str | None = None
+    status: str | None = None
+    custom: Mapping[str, str | None] = field(default_factory=dict)
+    created_text: str | None = None
+    modified: datetime | None = None
+    modified_text: str | None = None
+    score: str | None = None
+    location: tuple[str, str] | None = None
+    extra: Mapping[str, str | None] = field(default_factory=dict)
+    blank_opportunity: bool = False
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def _lead_part(lead: Lead) -> Row:
+    return {
+        "ProspectId": lead.id,
+        "FirstName": lead.first_name,
+        "LastName": lead.last_name,
+        "EmailAddress": lead.email,
+        "Phone": lead.phone,
+        "DoNotCall": _flag(lead.do_not_call),
+        "DoNotEmail": _flag(lead.do_not_email),
+        "LeadName": lead.full_name,
+        "LeadOwner": lead.owner,
+    }
+
+
+def _opportunity_part(opp: Opportunity, blank: bool) -> Row:
+    if blank:  # as in the documentation's example item
+        return {
+            "O_ProspectActivityId": "",
+            "Total": "",
+            "O_ActivityEventName": "",
+            "O_ActivityEvent": "",
+            "O_mx_Custom_1": "",
+            "O_Status": "",
+            "O_Owner": "",
+        }
+    return {
+        "O_ProspectActivityId": opp.id,
+        "Total": "",  # filled in per answer with the matching count
+        "O_ActivityEventName": opp.event_name,
+        "O_ActivityEvent": str(opp.event_code),
+        "O_mx_Custom_1": opp.name,
+        "O_Status": opp.status,
+        "O_Owner": opp.owner,
+    }
+
+
+def _activity(lead: Lead, opp: Opportunity, spec: _Spec, activity_id: str) -> Activity:
+    """Build one row in the documented field order, then custom and extra fields."""
+    modified = spec.modified or spec.when
+    _, _, _, type_score, row_type = _TYPE_SPECS.get(spec.event, ("", "", "", 0, "2"))
+    latitude, longitude = spec.location or (None, None)
+    row: Row = _lead_part(lead)
+    row.update(
+        {
+            "ProspectActivityId": activity_id,
+            "ActivityType": row_type,
+            "ActivityEvent": str(spec.event),
+            "Score": spec.score if spec.score is not None else str(type_score),
+            "PACreatedOn": spec.created_text if spec.created_text is not None else fmt(spec.when),
+            "PAModifiedOn": spec.modified_text if spec.modified_text is not None else fmt(modified),
+            "ActivityEvent_Note": spec.note,
+            "IP_Latitude": latitude,
+            "IP_Longitude": longitude,
+            "PACreatedByName": spec.by,
+            "Status": spec.status,
+        }
+    )
+    row.update(_opportunity_part(opp, spec.blank_opportunity))
+    row.update(spec.custom)
+    row.update(spec.extra)
+    return Activity(row=row, created=spec.when, modified=modified)
+
+
+def _guid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _materialise(lead: Lead, opp: Opportunity, specs: Sequence[_Spec], seed: int) -> tuple[Activity, ...]:
+    rng = random.Random(seed)
+    activities = [_activity(lead, opp, spec, _guid(rng)) for spec in specs]
+    return tuple(sorted(activities, key=lambda activity: activity.created))
+
+
+# ---- the big one ---------------------------------------------------------------------------
+
+_TOPICS = (
+    "SSO integration with Azure AD",
+    "data residency in the EU",
+    "a volume discount above 1,000 seats",
+    "a 3-year renewal term",
+    "the SOC 2 Type II report",
+    "API rate limits",
+    "the onboarding plan",
+    "the 7% price uplift",
+    "migration from the legacy CRM",
+    "the invoice schedule",
+    "the DPA redlines",
+    "uptime SLA credits",
+    "the analytics add-on",
+    "training for the Vienna office",
+)
+_SUBJECTS = (
+    "Renewal proposal – next steps",
+    "SOC 2 report (NDA)",
+    "Follow-up: pricing questions",
+    "Agenda for Thursday",
+    "Recap of today's call",
+    "Updated order form",
+    "Re: DPA redlines",
+    "Invitation: quarterly business review",
+    "Your questions about SSO",
+    "Contract draft v{n}",
+)
+_CALL_OUTCOMES = (
+    "Connected",
+    "Connected",
+    "Connected",
+    "Connected",
+    "Connected",
+    "Connected",
+    "No Answer",
+    "No Answer",
+    "Left Voicemail",
+    "Busy",
+)
+_MEETING_PLACES = ("Zoom", "Microsoft Teams", "On-site, München", "Google Meet")
+_BIG_STAGES = (
+    (40, "Prospecting", "Qualification"),
+    (120, "Qualification", "Needs Analysis"),
+    (220, "Needs Analysis", "Demo"),
+    (330, "Demo", "Proposal"),
+    (470, "Proposal", "Negotiation"),
+)
+_BIG_SHARES = {
+    90: ("34", "Priya Nair"),
+    200: ("34", "Daniel Kim"),
+    310: ("34", "Sofia Rossi"),
+    455: ("35", "Daniel Kim"),
+}
+_BIG_DEMOS = (214, 226, 238, 251, 262, 288)
+_BIG_PROPOSALS = {335: "265000.00", 410: "258000.00", 520: "251500.00", 600: "248000.00"}
+_ROUTINE_EVENTS = (22, 22, 22, 22, 22, 22, 21, 21, 204, 204, 204, 204, 204, 204, 203, 203, 203, 205, 205, 205)
+_MUNICH = ("48.1372", "11.5756")
+
+
+def _big_times(rng: random.Random, start: datetime, end: datetime, count: int) -> list[datetime]:
+    """Business-hour weekday timestamps between start and end, oldest first, start included."""
+    days = (end - start).days
+    times: list[datetime] = []
+    for _ in range(count - 1):
+        day = start + timedelta(days=rng.randint(1, days))
+        if day.weekday() >= 5:
+            day += timedelta(days=7 - day.weekday())
+        times.append(
+            day.replace(hour=rng.randint(7, 16), minute=rng.randint(0, 59), second=rng.randint(0, 59))
+        )
+    return [start, *sorted(times)]
+
+
+def _big_rep(rng: random.Random, index: int) -> str:
+    """Who logs activity ``index``: reps join as the deal is shared, Daniel leaves when revoked."""
+    reps = ["Rohan Sane"] * 5
+    if index > 90:
+        reps += ["Priya Nair"] * 2
+    if 200 < index < 455:
+        reps += ["Daniel Kim"] * 2
+    if index > 310:
+        reps += ["Sofia Rossi"] * 2
+    return rng.choice(reps)
+
+
+def _call(rng: random.Random, when: datetime, by: str, event: int, first: str) -> _Spec:
+    outcome = rng.choice(_CALL_OUTCOMES)
+    connected = outcome == "Connected"
+    minutes = rng.randint(2, 35) if connected else 0
+    duration = f"00:{minutes:02d}:{rng.randint(0, 59):02d}"
+    note: str | None
+    if connected:
+        verb = "Called" if event == 22 else f"{first} called in;"
+        note = f"{verb} discussed {rng.choice(_TOPICS)}. Next: {rng.choice(_TOPICS)}."
+    else:
+        note = rng.choice((None, "", f"{outcome} – try again tomorrow"))
+    recording = f"https://recordings.sandbox.example/{rng.getrandbits(32):08x}.mp3" if connected else None
+    return _Spec(
+        when,
+        event,
+        by,
+        note=note,
+        score="2" if connected else "0",
+        custom={
+            "mx_Custom_1": duration,
+            "mx_Custom_2": outcome,
+            "mx_Custom_3": recording if rng.random() < 0.5 else None,
+        },
+    )
+
+
+def _email(rng: random.Random, when: datetime, by: str, first: str) -> _Spec:
+    state = rng.choice(("Sent", "Opened", "Opened", "Clicked", "Bounced"))
+    subject = rng.choice(_SUBJECTS).format(n=rng.randint(2, 6))
+    topic = rng.choice(_TOPICS)
+    note = rng.choice(
+        (
+            f"<p>Hi {first},</p><p>as promised, a short note on {topic}.</p><p>Best regards</p>",
+            f"Sent {topic} summary",
+            None,
+        )
+    )
+    extra: dict[str, str | None] = {}
+    if rng.random() < 0.08:
+        extra["SourceTrackingId"] = f"utm_source=crm&utm_campaign=renewal-{when.year}"
+    return _Spec(
+        when,
+        204,
+        by,
+        note=note,
+        status=state,
+        location=_MUNICH if state in ("Opened", "Clicked") else None,
+        custom={"mx_Custom_1": subject, "mx_Custom_2": state},
+        extra=extra,
+    )
+
+
+def _meeting(rng: random.Random, when: datetime, by: str, first: str) -> _Spec:
+    status = rng.choice(("Completed",) * 8 + ("Cancelled", "No Show"))
+    note = (
+        f"Met {first} and Jonas Weber (IT) about {rng.choice(_TOPICS)}; agreed to revisit "
+        f"{rng.choice(_TOPICS)}."
+        if status == "Completed"
+        else rng.choice(("", None))
+    )
+    return _Spec(
+        when,
+        203,
+        by,
+        note=note,
+        status=status,
+        modified=when + timedelta(minutes=rng.randint(0, 240)),
+        custom={
+            "mx_Custom_1": rng.choice(_MEETING_PLACES),
+            "mx_Custom_2": str(rng.choice((30, 45, 60))),
+            "mx_Custom_3": f"{first} Müller; Jonas Weber",
+        },
+    )
+
+
+def _task(rng: random.Random, when: datetime, by: str) -> _Spec:
+    due = when + timedelta(days=rng.randint(1, 14))
+    status = rng.choice(("Completed", "Completed", "Completed", "Overdue", "Pending"))
+    return _Spec(
+        when,
+        205,
+        by,
+        note=f"Send {rng.choice(_TOPICS)} details",
+        status=status,
+        custom={"mx_Custom_1": fmt(due)},
+    )
+
+
+def _routine(rng: random.Random, when: datetime, by: str, first: str) -> _Spec:
+    event = rng.choice(_ROUTINE_EVENTS)
+    if event in (21, 22):
+        return _call(rng, when, by, event, first)
+    if event == 204:
+        return _email(rng, when, by, first)
+    if event == 203:
+        return _meeting(rng, when, by, first)
+    return _task(rng, when, by)
+
+
+def _big_milestone(rng: random.Random, index: int, when: datetime, by: str) -> _Spec | None:
+    """The scripted activities of the big timeline (stage changes, shares, demos, proposals)."""
+    for at, old, new in _BIG_STAGES:
+        if index == at:
+            return _Spec(
+                when,
+                206,
+                by,
+                note=f"Stage moved from {old} to {new}",
+                custom={"mx_Custom_1": old, "mx_Custom_2": new},
+            )
+    if index in _BIG_SHARES:
+        code, who = _BIG_SHARES[index]
+        verb = "Shared with" if code == "34" else "Access revoked for"
+        return _Spec(when, int(code), "Rohan Sane", note=f"{verb} {who}")
+    if index in _BIG_DEMOS:
+        status = "Completed" if index != _BIG_DEMOS[2] else "Rescheduled"
+        return _Spec(
+            when,
+            201,
+            by,
+            status=status,
+            note=f"Demo of the analytics add-on for {rng.randint(3, 12)} people",
+            custom={"mx_Custom_1": fmt(when + timedelta(days=3)), "mx_Custom_2": "Analytics Suite"},
+        )
+    if index in _BIG_PROPOSALS:
+        version = sorted(_BIG_PROPOSALS).index(index) + 1
+        return _Spec(
+            when,
+            202,
+            by,
+            note=f"Proposal v{version} sent",
+            status="Completed",
+            custom={"mx_Custom_1": _BIG_PROPOSALS[index], "mx_Custom_2": "EUR", "mx_Custom_3": f"v{version}"},
+        )
+    return None
+
+
+def _big_specs(
+    lead: Lead, opp: Opportunity, count: int = BIG_ACTIVITY_COUNT, seed: int = 6402023
+) -> list[_Spec]:
+    rng = random.Random(seed)
+    times = _big_times(rng, opp.created_on, _at(2025, 2, 27, 16, 5, 0), count)
+    specs = [_Spec(times[0], 33, "Rohan Sane", note="Renewal opportunity created from the account plan")]
+    for index, when in enumerate(times[1:], start=1):
+        by = _big_rep(rng, index)
+        spec = _big_milestone(rng, index, when, by) or _routine(rng, when, by, lead.first_name)
+        if rng.random() < 0.02:
+            spec = replace(spec, blank_opportunity=True)
+        specs.append(spec)
+    return specs
+
+
+# ---- the support add-on (Zoë's second opportunity) ------------------------------------------
+
+
+def _support_specs(lead: Lead, opp: Opportunity) -> list[_Spec]:
+    rng = random.Random(120032024)
+    start = opp.created_on
+    specs = [_Spec(start, 33, "Priya Nair", note="Created from renewal discussion")]
+    for day in (3, 10, 17, 24, 31, 45, 52, 66, 80):
+        when = (start + timedelta(days=day)).replace(hour=rng.randint(8, 15), minute=rng.randint(0, 59))
+        specs.append(_routine(rng, when, rng.choice(("Priya Nair", "Rohan Sane")), lead.first_name))
+    specs.append(
+        _Spec(
+            start + timedelta(days=101, hours=2),
+            206,
+            "Priya Nair",
+            note="Stage moved to Closed Won",
+            custom={"mx_Custom_1": "Proposal", "mx_Custom_2": "Closed Won"},
+        )
+    )
+    specs.append(
+        _Spec(
+            start + timedelta(days=116, hours=6, minutes=30),
+            207,
+            "Priya Nair",
+            status="Completed",
+            note="Signed: 24×7 support, 12 months",
+            custom={"mx_Custom_1": "36000.00"},
+        )
+    )
+    return specs
+
+
+# ---- HTML notes ------------------------------------------------------------------------------
+
+
+def _html_specs() -> list[_Spec]:
+    return [
+        _Spec(_at(2024, 1, 8, 10, 2, 11), 33, "Priya Nair", note=None),
+        _Spec(
+            _at(2024, 1, 9, 5, 45, 0),
+            22,
+            "Priya Nair",
+            note="<p>Called &amp; discussed <b>pricing</b></p><br>Next: demo",
+            custom={"mx_Custom_1": "00:12:05", "mx_Custom_2": "Connected"},
+        ),
+        _Spec(
+            _at(2024, 1, 15, 8, 30, 0),
+            201,
+            "Priya Nair",
+            status="Completed",
+            note="<ul><li>Showed the gradebook</li><li>Asked about SCORM &amp; xAPI</li></ul>",
+            custom={"mx_Custom_1": "2024-01-15 08:30:00", "mx_Custom_2": "LMS Cloud"},
+        ),
+        _Spec(
+            _at(2024, 1, 16, 11, 0, 0),
+            204,
+            "",
+            status="Opened",
+            location=("19.0760", "72.8777"),
+            note='<div style="color:#c00">Quote attached&nbsp;– valid for 30 days &gt; please confirm</div>',
+            custom={"mx_Custom_1": "Quote Q-2024-0116", "mx_Custom_2": ""},
+        ),
+        _Spec(
+            _at(2024, 1, 24, 9, 15, 0),
+            203,
+            "Priya Nair",
+            status="Completed",
+            note='<script>alert("x")</script><p>Budget approved by the CFO — ₹32&nbsp;lakh</p>',
+        ),
+        _Spec(
+            _at(2024, 2, 1, 7, 0, 0),
+            206,
+            None,
+            note="",
+            score="",
+            custom={"mx_Custom_1": "Negotiation", "mx_Custom_2": "Closed Won"},
+        ),
+        _Spec(
+            _at(2024, 2, 2, 12, 0, 0),
+            207,
+            "Priya Nair",
+            status="Completed",
+            note='<p>Signed via DocuSign<br/>Envelope: <a href="https://docusign.example/env/8842">8842</a></p>',
+        ),
+    ]
+
+
+# ---- a long note, a JSON note, odd dates ----------------------------------------------------
+
+_WORKSHOP_SECTIONS = (
+    "Participants: José Álvarez (CTO, Solmar Hoteles), Lucía Fernández (Revenue), Marc Puig (IT Ops), "
+    "Sofia Rossi and Priya Nair (us).",
+    "Context: Solmar runs 14 hotels on the Costa del Sol and the Balearics with 2,140 rooms in total. "
+    "The current booking engine is a 2011 in-house build on PHP 5 that nobody wants to touch; it "
+    "fails under load every August and costs them an estimated 3–4% of direct bookings.",
+    "Goals for the new engine: direct-booking share from 38% to 50% in two seasons; one rate plan "
+    "model across all properties; mobile checkout under 60 seconds; payments through Redsys and Adyen; "
+    "a channel manager link that does not double-book when Booking.com and Expedia sync late.",
+    "Integration: PMS is Opera (on-premise at 9 hotels, cloud at 5). They need two-way sync of "
+    "availability every 5 minutes at most, rate pushes within 1 minute, and reservations written back "
+    "with the guest profile including loyalty number and dietary notes (ñ, ü and ç must survive).",
+    "Security and compliance: PCI DSS SAQ-A only, so card data must never touch their servers. GDPR: "
+    "all guest data stays in the EU; they asked for the sub-processor list and our DPA in Spanish.",
+    "Pricing discussion: list price for 2,140 rooms is 212.000 € per year; we floated 180.000 € with a "
+    "3-year commitment. Lucía pushed back: BookingSuite offered 164.000 € with the first year at 50%.",
+    "Risks raised by Marc: the Opera on-premise instances are behind a VPN that only allows inbound "
+    "connections from a fixed IP list, so our integration workers need static egress IPs. He also "
+    "worries about the cut-over weekend; they want it in November when occupancy is lowest.",
+    "Demo feedback: they liked the rate calendar and the promo-code engine; the group-booking flow was "
+    "judged 'too many clicks' (7 steps vs 4 today). Accessibility: they need WCAG 2.1 AA for a public "
+    "tender in Andalucía next year.",
+    "Content and languages: the site runs in Spanish, English, German and French; they want Italian "
+    "and Dutch next year. Room descriptions are maintained per property by front-office managers, who "
+    "currently paste Word documents into the CMS, so we must strip stray formatting and keep accents.",
+    "Reporting: revenue managers want pick-up reports per rate plan and per channel every morning at "
+    "07:00, exported to their BI tool (Power BI) and e-mailed as CSV. Historical data since 2019 has to "
+    "be migrated, roughly 1.9 million reservations, including cancelled and no-show bookings.",
+    "Decision process: José recommends, the board approves anything above 150.000 €. Board meets on "
+    "the first Tuesday of each month. Legal needs 3 weeks for contract review.",
+)
+_WORKSHOP_TASKS = (
+    "send the DPA in Spanish",
+    "confirm static egress IPs",
+    "price a 5-year option",
+    "share the group-booking roadmap",
+    "book a reference call with a Balearic hotel group",
+    "draft the cut-over runbook",
+    "answer the WCAG 2.1 AA questionnaire",
+    "send the PCI SAQ-A attestation",
+    "estimate Opera on-premise connector effort",
+    "propose a pilot at Hotel Solmar Málaga Centro",
+)
+_WORKSHOP_OWNERS = ("Sofia", "Priya", "José", "Marc", "Lucía")
+
+
+def _workshop_note() -> str:
+    """A 5,000+ character note (workshop minutes), the kind that must be truncated, not dropped."""
+    lines = ["WORKSHOP MINUTES – Solmar Hoteles booking engine (30 March 2023, Málaga)", ""]
+    for number, section in enumerate(_WORKSHOP_SECTIONS, start=1):
+        lines += [f"{number}. {section}", ""]
+    lines.append("Action items:")
+    for number in range(1, 41):
+        task = _WORKSHOP_TASKS[number % len(_WORKSHOP_TASKS)]
+        owner = _WORKSHOP_OWNERS[number % len(_WORKSHOP_OWNERS)]
+        lines.append(
+            f"  {number:02d}. {owner}: {task} (due {_at(2023, 4, 1 + number % 28).date().isoformat()})"
+        )
+    lines += ["", "Next meeting: 18 April 2023, 10:00 CEST, on Teams. ¡Gracias a todos!"]
+    note = "\n".join(lines)
+    assert len(note) > 5000, len(note)
+    return note
+
+
+def _odd_specs() -> list[_Spec]:
+    sofia = "Sofia Rossi"
+    json_note = (
+        '{"channel":"email","template":"proposal_followup","language":"es",'
+        '"opened":true,"links":["https://solmar.example/propuesta"],"sentiment":0.82}'
+    )
+    return [
+        _Spec(
+            _at(2023, 3, 20, 9, 0, 0),
+            23,
+            "System",
+            note="Lead captured from website form (Solmar Hoteles)",
+            score="5",
+            location=("36.7213", "-4.4214"),
+        ),
+        _Spec(_at(2023, 3, 20, 9, 5, 12), 33, sofia, note=""),
+        _Spec(
+            _at(2023, 3, 22, 14, 10, 0),
+            22,
+            sofia,
+            note="Llamada con José: interesados en un motor de reservas para 14 hoteles. Presupuesto aprox. "
+            "180.000 €.",
+            custom={"mx_Custom_1": "00:21:40", "mx_Custom_2": "Connected"},
+        ),
+        _Spec(
+            _at(2023, 3, 30, 8, 0, 0),
+            203,
+            sofia,
+            status="Completed",
+            note=_workshop_note(),
+            modified=_at(2023, 3, 31, 17, 45, 9),
+            custom={"mx_Custom_1": "On-site, Málaga", "mx_Custom_2": "240", "mx_Custom_3": None},
+        ),
+        _Spec(
+            _at(2023, 4, 6, 15, 23, 31),
+            22,
+            "Priya Nair",
+            note="Follow-up call with Marc (IT)",
+            created_text="4/6/2023 3:23:31 PM",
+            modified_text="4/6/2023 3:23:31 PM",
+            custom={"mx_Custom_1": "00:08:02", "mx_Custom_2": "Connected"},
+        ),
+        _Spec(
+            _at(2023, 4, 18, 9, 30, 0),
+            204,
+            sofia,
+            status="Opened",
+            note=json_note,
+            created_text="/Date(1681810200000+0000)/",
+            modified_text="/Date(1681810200000+0000)/",
+            custom={"mx_Custom_1": "Propuesta Solmar – motor de reservas", "mx_Custom_2": "Opened"},
+        ),
+        _Spec(
+            _at(2023, 4, 20, 10, 0, 0),
+            202,
+            sofia,
+            status="Completed",
+            note="Proposal v1 (ES/EN)",
+            custom={
+                "mx_Custom_1": "180000.00",
+                "mx_Custom_2": "EUR",
+                "mx_Custom_3": "v1",
+                "mx_Custom_4": '{"rooms":2140,"properties":["Málaga","Sevilla","Palma"],"discount":0.12}',
+            },
+            extra={"SourceTrackingId": "utm_source=partner&utm_campaign=spring23"},
+        ),
+        _Spec(
+            _at(2023, 5, 9, 11, 0, 0),
+            205,
+            None,
+            note="Chase the board decision",
+            status=None,
+            created_text="sometime in May",
+            modified_text=None,
+            score=None,
+        ),
+        _Spec(
+            _at(2023, 5, 22, 16, 40, 0),
+            206,
+            sofia,
+            note="Lost to competitor — chose BookingSuite (9% cheaper)",
+            custom={"mx_Custom_1": "Proposal", "mx_Custom_2": "Closed Lost", "mx_Custom_3": "Price"},
+        ),
+        _Spec(_at(2023, 5, 23, 8, 0, 0), 34, sofia, note=None, blank_opportunity=True),
+    ]
+
+
+# ---- unicode, nulls everywhere ----------------------------------------------------------------
+
+
+def _unicode_specs() -> list[_Spec]:
+    daniel = "Daniel Kim"
+    call = {"mx_Custom_1": "00:06:12", "mx_Custom_2": "Connected", "mx_Custom_5": "普通话"}
+    return [
+        _Spec(_at(2024, 11, 5, 3, 0, 0), 33, daniel, note="来自合作伙伴的商机"),
+        _Spec(
+            _at(2024, 11, 6, 2, 30, 0),
+            22,
+            daniel,
+            note="与李先生通话：确认车队规模 320 辆，需要实时 GPS 追踪。",
+            custom=call,
+        ),
+        _Spec(
+            _at(2024, 11, 8, 6, 0, 0),
+            204,
+            daniel,
+            status="Sent",
+            note="",
+            custom={"mx_Custom_1": "报价单 / Quotation", "mx_Custom_2": None},
+        ),
+        _Spec(
+            _at(2024, 11, 12, 1, 15, 0),
+            21,
+            None,
+            note=None,
+            score=None,
+            custom={"mx_Custom_1": "", "mx_Custom_2": "No Answer"},
+        ),
+        _Spec(
+            _at(2024, 11, 20, 4, 0, 0),
+            203,
+            daniel,
+            status="Completed",
+            note="客户要求提供中文界面和本地数据存储（深圳机房）。",
+            location=("22.5431", "114.0579"),
+            custom={"mx_Custom_1": "腾讯会议", "mx_Custom_2": "60"},
+        ),
+        _Spec(
+            _at(2024, 12, 2, 3, 45, 0),
+            205,
+            daniel,
+            status="Completed",
+            note="Follow-up: 需要 API 文档 (REST + Webhooks)",
+        ),
+        _Spec(
+            _at(2024, 12, 10, 2, 0, 0),
+            UNLISTED_EVENT_CODE,
+            daniel,
+            note="实地考察仓库（已停用的活动类型）",
+            status="Completed",
+        ),
+        _Spec(
+            _at(2024, 12, 18, 5, 20, 0),
+            204,
+            "",
+            status="",
+            note="报价已发送 ✅ 等待采购审批 🙏",
+            custom={"mx_Custom_1": "RE: 报价单", "mx_Custom_2": "Opened"},
+        ),
+        _Spec(
+            _at(2025, 1, 7, 6, 0, 0),
+            22,
+            daniel,
+            note="Partner in Dubai replied: شكراً، سنراجع العرض",
+            custom={**call, "mx_Custom_1": "00:02:47"},
+        ),
+        _Spec(
+            _at(2025, 1, 15, 3, 0, 0),
+            206,
+            daniel,
+            note="阶段：Prospecting → Qualification",
+            custom={"mx_Custom_1": "Prospecting", "mx_Custom_2": "Qualification"},
+        ),
+        _Spec(
+            _at(2025, 2, 3, 2, 0, 0),
+            203,
+            daniel,
+            status="Cancelled",
+            note=None,
+            blank_opportunity=True,
+            custom={"mx_Custom_1": None, "mx_Custom_2": None},
+        ),
+        _Spec(_at(2025, 2, 14, 4, 30, 0), 34, "Rohan Sane", note="Shared with Priya Nair", score=""),
+        _Spec(
+            _at(2025, 2, 26, 3, 0, 0),
+            204,
+            "Priya Nair",
+            status="Clicked",
+            note=None,
+            custom={"mx_Custom_1": "演示邀请 – 4月15日", "mx_Custom_2": "Clicked"},
+            extra={"SourceTrackingId": None},
+        ),
+        _Spec(
+            _at(2025, 3, 3, 4, 0, 0),
+            201,
+            daniel,
+            status="Scheduled",
+            note="演示安排在 2025-04-15，参会者：李小龙、王芳（IT）",
+            custom={"mx_Custom_1": "2025-04-15 02:00:00", "mx_Custom_2": "Fleet Tracking"},
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Assembly
+# --------------------------------------------------------------------------------------------
+
+
+def build_activities(
+    leads: Sequence[Lead], opportunities: Sequence[Opportunity]
+) -> dict[str, tuple[Activity, ...]]:
+    """Each opportunity's timeline, keyed by opportunity id."""
+    by_lead = {lead.id: lead for lead in leads}
+    by_id = {opp.id: opp for opp in opportunities}
+
+    def timeline(opp_id: str, specs: Sequence[_Spec], seed: int) -> tuple[Activity, ...]:
+        opp = by_id[opp_id]
+        return _materialise(by_lead[opp.lead_id], opp, specs, seed)
+
+    big, support = by_id[OPP_BIG], by_id[OPP_SUPPORT]
+    return {
+        OPP_BIG: timeline(OPP_BIG, _big_specs(by_lead[big.lead_id], big), 1),
+        OPP_EMPTY: (),
+        OPP_HTML: timeline(OPP_HTML, _html_specs(), 2),
+        OPP_ODD: timeline(OPP_ODD, _odd_specs(), 3),
+        OPP_UNICODE: timeline(OPP_UNICODE, _unicode_specs(), 4),
+        OPP_SUPPORT: timeline(OPP_SUPPORT, _support_specs(by_lead[support.lead_id], support), 5),
+    }
+
+
+def build_catalog(huge_activities: int = 0) -> Catalog:
+    """Build the default data set (fresh objects each call; always the same content).
+
+    With `huge_activities`, one more opportunity (`OPP_HUGE`, Manish Garg's) holds that many
+    activities, generated like the big one's.
+    """
+    leads = build_leads()
+    opportunities = build_opportunities()
+    activities = build_activities(leads, opportunities)
+    if huge_activities > 0:
+        huge = replace(
+            opportunities[0],
+            id=OPP_HUGE,
+            name="Northwind Traders – Global rollout",
+            lead_id=LEAD_MANISH,
+            description=f"{huge_activities} activities (a benchmark-sized timeline)",
+        )
+        opportunities = (*opportunities, huge)
+        lead = next(lead for lead in leads if lead.id == LEAD_MANISH)
+        activities[OPP_HUGE] = _materialise(lead, huge, _big_specs(lead, huge, huge_activities, 7), 7)
+    return Catalog(
+        leads=leads,
+        opportunities=opportunities,
+        activities=activities,
+        activity_types=build_activity_types(),
+    )
+
+
+CATALOG = build_catalog()
+"""The default data set, shared read-only by every sandbox."""
+
+SAMPLE_OPPORTUNITIES: list[tuple[str, str]] = [
+    (opp.id, f"{opp.name} ({opp.status}): {opp.description}") for opp in CATALOG.opportunities
+]
+"""(opportunity id, one-line description) for the README and ``--help``; the big one first."""
+
+
+# --------------------------------------------------------------------------------------------
+# Companion endpoints' payloads
+# --------------------------------------------------------------------------------------------
+
+
+def lead_record(lead: Lead) -> dict[str, str | None]:
+    """A lead as Leads.GetByEmailaddress returns it (strings everywhere)."""
+    rep = REPS[lead.owner]
+    return {
+        "ProspectID": lead.id,
+        "FirstName": lead.first_name,
+        "LastName": lead.last_name,
+        "EmailAddress": lead.email,
+        "Phone": lead.phone,
+        "Mobile": None,
+        "Company": lead.company,
+        "mx_City": lead.city,
+        "Source": "Website",
+        "ProspectStage": lead.stage,
+        "Score": "42",
+        "EngagementScore": "",
+        "DoNotCall": _flag(lead.do_not_call),
+        "DoNotEmail": _flag(lead.do_not_email),
+        "OwnerId": rep.id,
+        "OwnerIdName": rep.name,
+        "OwnerIdEmailAddress": rep.email,
+        "CreatedOn": fmt(lead.created_on),
+        "ModifiedOn": fmt(lead.created_on + timedelta(days=3)),
+    }
+
+
+def _field(schema: str, display: str, value: str | None, data_type: str) -> dict[str, str | None]:
+    return {"SchemaName": schema, "DisplayName": display, "Value": value, "DataType": data_type}
+
+
+def opportunity_details(opp: Opportunity) -> dict[str, Any]:
+    """GetOpportunityDetails' answer: a few top-level keys and a list of typed fields."""
+    fields = [
+        _field("mx_Custom_1", "Opportunity Name", opp.name, "String"),
+        _field("Status", "Status", opp.status, "Dropdown"),
+        _field("mx_Custom_2", "Stage", opp.stage, "Dropdown"),
+        _field("Owner", "Owner", opp.owner, "ActiveUsers"),
+        _field("mx_Custom_3", "Source", opp.source, "Dropdown"),
+        _field(
+            "mx_Custom_4",
+            "Expected Closure Date",
+            fmt(opp.expected_close) if opp.expected_close else None,
+            "Date",
+        ),
+        _field("mx_Custom_5", "Deal Value", opp.deal_value, "Number"),
+        _field("mx_Custom_6", "Currency", opp.currency, "Dropdown"),
+        _field("mx_Custom_7", "Competitor", opp.competitor, "String"),
+        _field("RelatedProspectId", "Lead", opp.lead_id, "Lead"),
+        _field("CreatedOn", "Created On", fmt(opp.created_on), "DateTime"),
+        _field("ModifiedOn", "Modified On", fmt(opp.modified_on), "DateTime"),
+    ]
+    return {
+        "ID": opp.id,
+        "Name": opp.name,
+        "DisplayName": opp.name,
+        "OpportunityEvent": str(opp.event_code),
+        "OpportunityEventName": opp.event_name,
+        "RelatedProspectId": opp.lead_id,
+        "Fields": fields,
+    }
+
+
+def opportunity_summary(opp: Opportunity) -> dict[str, str | None]:
+    """One item of GetOpportunitiesOfLead's List."""
+    return {
+        "OpportunityId": opp.id,
+        "OpportunityName": opp.name,
+        "Status": opp.status,
+        "Stage": opp.stage,
+        "OpportunityEvent": str(opp.event_code),
+        "OpportunityEventName": opp.event_name,
+        "CreatedOn": fmt(opp.created_on),
+        "ModifiedOn": fmt(opp.modified_on),
+        "Owner": opp.owner,
+    }
