@@ -1,4 +1,5 @@
-"""Reading an opportunity's activities: one page, or every page up to a cap, condensed.
+"""Reading from LeadSquared: an opportunity's activities (one page, or every page up to a cap)
+and a lead's opportunities, condensed.
 
 The page walk for `fetch_all` lives here, on top of the API client and below the
 MCP layer. It asks for pages as large as the API allows (fewer calls against the
@@ -9,17 +10,28 @@ paces them), and copes with an API that answers shorter pages than asked for.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from functools import partial
+from typing import TypeVar
 
 import anyio
 
 from lsq_mcp.client import ActivitiesQuery, LeadSquaredClient
 from lsq_mcp.condense import PageRequest, condense, merge_pages
 from lsq_mcp.errors import LeadSquaredError
-from lsq_mcp.models import ActivitiesResult, RawActivitiesPage
+from lsq_mcp.models import (
+    ActivitiesResult,
+    FoundOpportunities,
+    LeadSummary,
+    RawActivitiesPage,
+    RawActivity,
+    RawLead,
+)
+from lsq_mcp.opportunities import condense_lead
 
 MAX_PAGE_SIZE = 1000
+T = TypeVar("T")
 
 # Called after each page with (pages fetched, pages planned).
 ProgressCallback = Callable[[int, int], Awaitable[None]]
@@ -38,8 +50,7 @@ async def read_activities(
     if not fetch_all:
         page = await client.get_activities_page(query)
         return condense(request, page.record_count, page.rows)
-    pages = await _walk(client, query, max_activities, on_progress)
-    total, rows = merge_pages(pages)
+    total, rows = await _walk(client, query, max_activities, on_progress)
     return condense(request, total, rows[:max_activities], walked=True)
 
 
@@ -60,44 +71,78 @@ async def _walk(
     query: ActivitiesQuery,
     max_activities: int,
     on_progress: ProgressCallback | None,
-) -> list[RawActivitiesPage]:
+) -> tuple[int, list[RawActivity]]:
+    """`(total, rows from the query's first activity on)`, reading as few pages as the API allows."""
     start = (query.page_index - 1) * query.page_size
     index, size = big_page(query.page_index, query.page_size, max_activities)
     first = await client.get_activities_page(replace(query, page_index=index, page_size=size))
     end = min(first.record_count, start + max_activities)
-    got = start + len(first.rows)
-    if got >= end:
-        if on_progress:
-            await on_progress(1, 1)
-        return [first]
-    if len(first.rows) < size:
-        # The API answered a shorter page than asked: it caps page sizes lower than we thought.
-        # Go on in the caller's page size, from the page holding the first activity not yet read.
-        size = query.page_size
-        index = got // size
-    remaining = list(range(index + 1, math.ceil(end / size) + 1))
-    planned = 1 + len(remaining)
-    pages: dict[int, RawActivitiesPage] = {}
-    failures: list[LeadSquaredError] = []
+    pages = {index: first}
+    if 0 < len(first.rows) < size and start + len(first.rows) < end:
+        # Fewer rows than asked while more exist: the API caps page sizes below ours. Walk again
+        # in pages of the size it gives; only page 1's place is certain, so only it is kept.
+        size = len(first.rows)
+        pages = {1: first} if index == 1 else {}
+    low, high = start // size + 1, max(math.ceil(end / size), index)
+    todo = [i for i in range(low, high + 1) if i not in pages]
+    planned, done = 1 + len(todo), 1
     if on_progress:
-        await on_progress(1, planned)
+        await on_progress(done, planned)
 
-    async def fetch(page_index: int) -> None:
+    async def fetch(page_index: int) -> RawActivitiesPage:
+        nonlocal done
+        page = await client.get_activities_page(replace(query, page_index=page_index, page_size=size))
+        done += 1
+        if on_progress:
+            await on_progress(done, planned)
+        return page
+
+    pages.update(zip(todo, await gather_all([partial(fetch, i) for i in todo]), strict=True))
+    total, rows = merge_pages([pages[i] for i in sorted(pages) if i >= low])
+    return total, rows[start - (low - 1) * size :]
+
+
+async def gather_all(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run `calls` concurrently and return their results in order. The first failure stops the
+    others (no API call is spent on a result that will be thrown away) and is raised as it is."""
+    results: dict[int, T] = {}
+    failures: list[LeadSquaredError] = []
+
+    async def run(position: int, call: Callable[[], Awaitable[T]]) -> None:
         try:
-            pages[page_index] = await client.get_activities_page(
-                replace(query, page_index=page_index, page_size=size)
-            )
+            results[position] = await call()
         except LeadSquaredError as exc:
-            # One failed page fails the walk: stop the others rather than spend calls on them.
             failures.append(exc)
             group.cancel_scope.cancel()
-            return
-        if on_progress:
-            await on_progress(1 + len(pages), planned)
 
     async with anyio.create_task_group() as group:
-        for page_index in remaining:
-            group.start_soon(fetch, page_index)
+        for position, call in enumerate(calls):
+            group.start_soon(run, position, call)
     if failures:
         raise failures[0]
-    return [first, *(pages[i] for i in remaining)]
+    return [results[i] for i in range(len(calls))]
+
+
+# A shared email address can match several leads; this many are read, no more.
+MAX_LEADS = 5
+
+
+async def find_lead_opportunities(
+    client: LeadSquaredClient,
+    *,
+    email: str | None = None,
+    lead_id: str | None = None,
+    opportunity_type: int | None = None,
+) -> FoundOpportunities:
+    """The lead(s) with this email (or this lead id) and each one's opportunities, newest first."""
+    leads: list[tuple[RawLead | None, str]] = []
+    if lead_id is not None:
+        leads.append((None, lead_id))
+    elif email is not None:
+        leads += [(lead, lead.id) for lead in await client.get_leads_by_email(email) if lead.id][:MAX_LEADS]
+
+    async def read(lead: RawLead | None, lead_id: str) -> LeadSummary:
+        page = await client.get_opportunities_of_lead(lead_id, opportunity_type)
+        return condense_lead(lead, lead_id, page.rows)
+
+    return FoundOpportunities(leads=await gather_all([partial(read, lead, lid) for lead, lid in leads]))

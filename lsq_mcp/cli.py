@@ -33,7 +33,9 @@ def _sample_ids_epilog() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, sandbox_help: bool = False) -> argparse.ArgumentParser:
+    """The parser; `sandbox_help` adds the sample ids to `sandbox --help` (it loads the sandbox's data,
+    which serving MCP should not pay for at start-up)."""
     # --demo is accepted before or after the command; SUPPRESS keeps one from overwriting the other.
     demo = argparse.ArgumentParser(add_help=False)
     demo.add_argument(
@@ -75,14 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox",
         help="run the built-in LeadSquared sandbox over HTTP",
         description="Run the LeadSquared look-alike used by --demo, the tests and the benchmarks.",
-        epilog=_sample_ids_epilog(),
+        epilog=_sample_ids_epilog() if sandbox_help else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     ).add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(sandbox_help="sandbox" in words).parse_args(words)
     command = args.command or "serve"
     if command == "sandbox":
         return _run_sandbox(args.port)

@@ -21,6 +21,8 @@ from lsq_mcp.server import create_server
 from lsq_mcp.settings import Settings
 
 TOOL = "get_opportunity_activities"
+# Faults aimed at this endpoint leave the side calls (activity type names) alone.
+ACTIVITIES = "GetActivitiesOfOpportunity"
 # The installed console script, next to the interpreter running the tests.
 LSQ_MCP = str(Path(sys.executable).parent / "lsq-mcp")
 

@@ -9,7 +9,7 @@ import pytest
 
 from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Fault, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
-from tests.conftest import TOOL, connect, structured, text_of
+from tests.conftest import ACTIVITIES, TOOL, connect, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,8 @@ async def call_error(sandbox: SandboxServer, arguments: dict[str, object] | None
 
 
 def calls(sandbox: SandboxServer) -> int:
-    return len(sandbox.state.requests)
+    """Calls to the activities API (the activity type names are fetched on the side)."""
+    return sum(1 for r in sandbox.state.requests if r.path.endswith("GetActivitiesOfOpportunity"))
 
 
 async def test_401_keys_refused(sandbox: SandboxServer) -> None:
@@ -52,7 +53,11 @@ async def test_401_from_the_wrong_region_names_the_right_host(sandbox: SandboxSe
 async def test_400_carries_leadsquareds_message(sandbox: SandboxServer) -> None:
     sandbox.state.push_fault(
         Fault(
-            "error", status=400, exception_type="MXInvalidInputException", message="Invalid Paging parameters"
+            "error",
+            status=400,
+            exception_type="MXInvalidInputException",
+            message="Invalid Paging parameters",
+            path=ACTIVITIES,
         )
     )
     text = await call_error(sandbox)
@@ -76,7 +81,9 @@ async def test_500_with_exception_message_is_not_retried(sandbox: SandboxServer)
 
 
 async def test_500_without_detail_is_retried_then_reported(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("status", status=500, count=10, body="Internal Server Error"))
+    sandbox.state.push_fault(
+        Fault("status", status=500, count=10, body="Internal Server Error", path=ACTIVITIES)
+    )
     text = await call_error(sandbox, LSQ_MAX_RETRIES="2")
     assert "500" in text
     assert calls(sandbox) == 3
@@ -89,6 +96,7 @@ async def test_errors_inside_http_200_are_errors(sandbox: SandboxServer) -> None
             status=200,
             exception_type="MXInvalidInputException",
             message="PageSize can not be more than 1000",
+            path=ACTIVITIES,
         )
     )
     text = await call_error(sandbox)
@@ -97,7 +105,7 @@ async def test_errors_inside_http_200_are_errors(sandbox: SandboxServer) -> None
 
 
 async def test_transient_503s_are_retried_and_the_call_succeeds(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("status", status=503, count=2))
+    sandbox.state.push_fault(Fault("status", status=503, count=2, path=ACTIVITIES))
     async with connect(sandbox, LSQ_MAX_RETRIES="3") as client:
         data = structured(await client.call_tool(TOOL, ARGS))
     assert data["returned"] == 25
@@ -105,7 +113,7 @@ async def test_transient_503s_are_retried_and_the_call_succeeds(sandbox: Sandbox
 
 
 async def test_429_after_the_retries_names_the_limit_and_when_to_retry(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("ratelimit", count=10, limit=(5, 0.2)))
+    sandbox.state.push_fault(Fault("ratelimit", count=10, limit=(5, 0.2), path=ACTIVITIES))
     text = await call_error(sandbox, LSQ_MAX_RETRIES="2")
     assert "429" in text
     assert "rate limit" in text
@@ -115,7 +123,7 @@ async def test_429_after_the_retries_names_the_limit_and_when_to_retry(sandbox: 
 
 
 async def test_rate_limit_inside_http_200_is_retried(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("ratelimit", status=200, limit=(25, 0.2)))
+    sandbox.state.push_fault(Fault("ratelimit", status=200, limit=(25, 0.2), path=ACTIVITIES))
     async with connect(sandbox) as client:
         data = structured(await client.call_tool(TOOL, ARGS))
     assert data["returned"] == 25
@@ -123,7 +131,7 @@ async def test_rate_limit_inside_http_200_is_retried(sandbox: SandboxServer) -> 
 
 
 async def test_retry_after_is_honoured(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("ratelimit", limit=(25, 0.05), retry_after=1))
+    sandbox.state.push_fault(Fault("ratelimit", limit=(25, 0.05), retry_after=1, path=ACTIVITIES))
     began = time.monotonic()
     async with connect(sandbox) as client:
         structured(await client.call_tool(TOOL, ARGS))
@@ -131,7 +139,7 @@ async def test_retry_after_is_honoured(sandbox: SandboxServer) -> None:
 
 
 async def test_timeout_names_the_host(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("slow", delay=3, count=5))
+    sandbox.state.push_fault(Fault("slow", delay=3, count=5, path=ACTIVITIES))
     began = time.monotonic()
     text = await call_error(sandbox, LSQ_TIMEOUT="0.3", LSQ_MAX_RETRIES="0")
     assert time.monotonic() - began < 2
@@ -156,7 +164,7 @@ async def test_unknown_host_names_the_host(sandbox: SandboxServer) -> None:
 
 
 async def test_dropped_connections_are_retried_then_reported(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("drop", count=10))
+    sandbox.state.push_fault(Fault("drop", count=10, path=ACTIVITIES))
     text = await call_error(sandbox, LSQ_MAX_RETRIES="1")
     assert "Could not reach" in text
     assert calls(sandbox) == 2
@@ -164,7 +172,7 @@ async def test_dropped_connections_are_retried_then_reported(sandbox: SandboxSer
 
 @pytest.mark.parametrize("kind", ["html", "truncated", "wrong_shape"])
 async def test_malformed_bodies(sandbox: SandboxServer, kind: str) -> None:
-    sandbox.state.push_fault(Fault(kind))  # type: ignore[arg-type]
+    sandbox.state.push_fault(Fault(kind, path=ACTIVITIES))  # type: ignore[arg-type]
     text = await call_error(sandbox)
     assert "200" in text
     assert "malformed" in text
@@ -173,7 +181,7 @@ async def test_malformed_bodies(sandbox: SandboxServer, kind: str) -> None:
 
 
 async def test_keys_echoed_by_the_api_never_reach_the_model(sandbox: SandboxServer) -> None:
-    sandbox.state.push_fault(Fault("echo_keys"))
+    sandbox.state.push_fault(Fault("echo_keys", path=ACTIVITIES))
     text = await call_error(sandbox)
     assert "500" in text
     assert "[redacted]" in text

@@ -14,7 +14,7 @@ from mcp.client.stdio import stdio_client
 
 from lsq_mcp.sandbox import Fault, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
-from tests.conftest import LSQ_MCP, TOOL, env_for, structured, text_of
+from tests.conftest import ACTIVITIES, LSQ_MCP, TOOL, env_for, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -81,13 +81,19 @@ async def test_keys_never_appear_in_any_output_or_in_stderr(sandbox: SandboxServ
     async with stdio(env) as (client, log):
         for fault in (
             None,
-            Fault("echo_keys"),
-            Fault("echo_keys", status=200),
-            Fault("error", status=401, exception_type="MXInvalidAccessDetailsException", message=ACCESS_KEY),
-            Fault("html", body=f"<html>{ACCESS_KEY} {SECRET_KEY}</html>"),
-            Fault("status", status=503, count=5, body=SECRET_KEY),
-            Fault("slow", delay=2, count=5),
-            Fault("ratelimit", count=5, limit=(4, 0.5)),
+            Fault("echo_keys", path=ACTIVITIES),
+            Fault("echo_keys", status=200, path=ACTIVITIES),
+            Fault(
+                "error",
+                status=401,
+                exception_type="MXInvalidAccessDetailsException",
+                message=ACCESS_KEY,
+                path=ACTIVITIES,
+            ),
+            Fault("html", body=f"<html>{ACCESS_KEY} {SECRET_KEY}</html>", path=ACTIVITIES),
+            Fault("status", status=503, count=5, body=SECRET_KEY, path=ACTIVITIES),
+            Fault("slow", delay=2, count=5, path=ACTIVITIES),
+            Fault("ratelimit", count=5, limit=(4, 0.5), path=ACTIVITIES),
         ):
             if fault is not None:
                 sandbox.state.push_fault(fault)
