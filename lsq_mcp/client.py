@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import anyio
 import httpx2
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from lsq_mcp import __version__
 from lsq_mcp.errors import (
@@ -36,7 +36,14 @@ from lsq_mcp.errors import (
     UnreachableError,
     redact,
 )
-from lsq_mcp.models import RawActivitiesPage, SortDirection
+from lsq_mcp.models import (
+    RawActivitiesPage,
+    RawActivityType,
+    RawLead,
+    RawLeadOpportunities,
+    RawOpportunityDetails,
+    SortDirection,
+)
 from lsq_mcp.ratelimit import SlidingWindowLimiter
 from lsq_mcp.settings import RateLimit, Settings
 from lsq_mcp.values import clip
@@ -46,6 +53,12 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACTIVITIES_PATH = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity"
+ACTIVITY_TYPES_PATH = "/v2/ProspectActivity.svc/ActivityTypes.Get"
+OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
+OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
+LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+# Opportunities of one lead, in one call: more than any real lead has.
+OPPORTUNITIES_PAGE_SIZE = 200
 # The request-side name of the activity creation time (the answer calls it PACreatedOn).
 DEFAULT_SORT_COLUMN = "CreatedOn"
 RATE_LIMIT_EXCEPTION = "MXAPIRateLimitExceededException"
@@ -53,6 +66,8 @@ AUTH_EXCEPTION = "MXInvalidAccessDetailsException"
 _LIMIT_RE = re.compile(r"limit of (\d+) in (\d+(?:\.\d+)?) ?second", re.IGNORECASE)
 _HOST_RE = re.compile(r"\b(api[\w-]*\.leadsquared\.com)\b", re.IGNORECASE)
 _TRANSIENT_STATUSES = frozenset({502, 503, 504})
+_ACTIVITY_TYPES = TypeAdapter(list[RawActivityType])
+_LEADS = TypeAdapter(list[RawLead])
 # Waits between attempts never exceed this, whatever Retry-After says.
 MAX_WAIT_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 0.5
@@ -126,6 +141,34 @@ class LeadSquaredClient:
             RawActivitiesPage.model_validate,
             params=query.params(),
             json=query.body(),
+        )
+
+    async def get_activity_types(self) -> list[RawActivityType]:
+        """The account's activity types (code → name)."""
+        return await self.call("GET", ACTIVITY_TYPES_PATH, _ACTIVITY_TYPES.validate_python)
+
+    async def get_opportunity(self, opportunity_id: str) -> RawOpportunityDetails:
+        return await self.call(
+            "GET",
+            OPPORTUNITY_PATH,
+            RawOpportunityDetails.model_validate,
+            params={"OpportunityId": opportunity_id},
+        )
+
+    async def get_leads_by_email(self, email: str) -> list[RawLead]:
+        return await self.call(
+            "GET", LEADS_BY_EMAIL_PATH, _LEADS.validate_python, params={"emailaddress": email}
+        )
+
+    async def get_opportunities_of_lead(
+        self, lead_id: str, opportunity_type: int | None = None
+    ) -> RawLeadOpportunities:
+        params = {"leadId": lead_id}
+        if opportunity_type is not None:
+            params["opportunityType"] = str(opportunity_type)
+        body = {"Paging": {"PageIndex": 1, "PageSize": OPPORTUNITIES_PAGE_SIZE}}
+        return await self.call(
+            "POST", OPPORTUNITIES_OF_LEAD_PATH, RawLeadOpportunities.model_validate, params=params, json=body
         )
 
     async def call(
@@ -364,7 +407,7 @@ def _exhausted(exc: RateLimitError, retries: int) -> RateLimitError:
 
 def _auth_error(status: int, exception_type: str | None, message: str | None, host: str) -> ApiError:
     other_hosts = [h for h in _HOST_RE.findall(message or "") if h.lower() != host.lower()]
-    detail = f" ({_detail(exception_type, message)})" if message or exception_type else ""
+    detail = f": {_detail(exception_type, message)}" if message or exception_type else ""
     if other_hosts:
         hint = (
             f"LeadSquared says the account lives on {other_hosts[0]}: set LSQ_HOST={other_hosts[0]} "
@@ -376,7 +419,7 @@ def _auth_error(status: int, exception_type: str | None, message: str | None, ho
             f"(now {host}; calling another region's host also answers 401)."
         )
     return AuthenticationError(
-        f"LeadSquared answered 401: the keys were refused{detail}. {hint}",
+        f"LeadSquared answered 401, the keys were refused{detail}. {hint}",
         status=status,
         exception_type=exception_type,
         upstream_message=message,

@@ -9,6 +9,7 @@ notes plain text, and very long notes are shortened with a visible marker.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from lsq_mcp.models import (
     RawActivity,
     SortDirection,
 )
-from lsq_mcp.values import blank_to_none, clip, html_to_text, iso_utc, shorten, to_int
+from lsq_mcp.values import blank_to_none, clip, dot_join, html_to_text, iso_utc, labelled, shorten, to_int
 
 # A note longer than this is cut in the structured result (the text timeline cuts harder).
 NOTE_LIMIT = 2000
@@ -193,26 +194,73 @@ def _join(*parts: str | None) -> str | None:
 
 # --- The text timeline ---
 
+# Common clients reject or cut tool results near 25,000 tokens: the text stays under this.
+TEXT_BUDGET = 100_000
+# Room kept for the summary of what did not fit.
+_SUMMARY_ROOM = 1_500
 
-def render_timeline(result: ActivitiesResult, event_names: Mapping[int, str] | None = None) -> str:
-    """A compact timeline a person reads at a glance: a header, then one line per activity."""
-    names = event_names or {}
-    lines = [_opportunity_line(result)]
+
+def render_timeline(result: ActivitiesResult, budget: int = TEXT_BUDGET) -> str:
+    """A compact timeline a person reads at a glance: a header, then one line per activity.
+
+    Past `budget` characters, the newest activities stay in full and the rest are summarised
+    (counts by event, first and last date) with the pages to ask for to read them.
+    """
+    head = [_opportunity_line(result)]
     lead_names: dict[str, str] = {}
     for lead in result.leads or []:
-        lines.append("Lead: " + _dot(lead.name, lead.email, lead.phone, _prefixed("owner", lead.owner)))
+        head.append("Lead: " + dot_join(lead.name, lead.email, lead.phone, labelled("owner", lead.owner)))
         if lead.id and lead.name:
             lead_names[lead.id] = lead.name
-    lines.append(_range_line(result))
-    for activity in result.activities:
-        lines.append(_activity_line(activity, names, lead_names))
-    return "\n".join(lines)
+    head.append(_range_line(result))
+    lines = [_activity_line(activity, lead_names) for activity in result.activities]
+    text = "\n".join(head + lines)
+    if len(text) <= budget:
+        return text
+    return "\n".join(head + _within_budget(result, lines, budget - len("\n".join(head)) - _SUMMARY_ROOM))
+
+
+def _within_budget(result: ActivitiesResult, lines: list[str], room: int) -> list[str]:
+    """The newest lines that fit in `room`, and one line that summarises the others."""
+    newest_first = result.sort_direction == "newest_first"
+    order = range(len(lines)) if newest_first else range(len(lines) - 1, -1, -1)
+    kept: list[int] = []
+    used = 0
+    for i in order:
+        used += len(lines[i]) + 1
+        if used > room:
+            break
+        kept.append(i)
+    left_out = sorted(set(range(len(lines))) - set(kept))
+    summary = _summary(result, left_out, len(kept))
+    kept.sort()
+    shown = [lines[i] for i in kept]
+    return [*shown, summary] if newest_first else [summary, *shown]
+
+
+def _summary(result: ActivitiesResult, left_out: list[int], kept: int) -> str:
+    activities = [result.activities[i] for i in left_out]
+    dates = sorted(a.created_at[:10] for a in activities if a.created_at and a.created_at[:1].isdigit())
+    counts = Counter(_event_label(a) for a in activities)
+    by_event = ", ".join(f"{n} × {label}" for label, n in counts.most_common(12))
+    if len(counts) > 12:
+        by_event += f", {len(counts) - 12} more kinds"
+    span = f" ({dates[0]} to {dates[-1]})" if dates else ""
+    # The pages (of a size the text can hold) that cover the activities left out.
+    start = (result.page_index - 1) * result.page_size
+    size = min(1000, max(25, kept // 25 * 25))
+    first, last = (start + left_out[0]) // size + 1, (start + left_out[-1]) // size + 1
+    return (
+        f"… {len(activities)} older activities not shown as text{span}: {by_event}. "
+        f"All are in the structured result; to read them as text, ask for page_size={size} "
+        f"with page_index {first} to {last}."
+    )
 
 
 def _opportunity_line(result: ActivitiesResult) -> str:
     opp = result.opportunity or Opportunity()
-    return "Opportunity " + _dot(
-        result.opportunity_id, opp.name, opp.type_name, opp.status, _prefixed("owner", opp.owner)
+    return "Opportunity " + dot_join(
+        result.opportunity_id, opp.name, opp.type_name, opp.status, labelled("owner", opp.owner)
     )
 
 
@@ -230,15 +278,16 @@ def _range_line(result: ActivitiesResult) -> str:
     return line
 
 
-def _activity_line(activity: Activity, names: Mapping[int, str], lead_names: Mapping[str, str]) -> str:
+def _event_label(activity: Activity) -> str:
+    code = f"[{activity.event_code}]" if activity.event_code is not None else None
+    return " ".join(p for p in (activity.event_name, code) if p) or "activity"
+
+
+def _activity_line(activity: Activity, lead_names: Mapping[str, str]) -> str:
     when = (activity.created_at or "no date").replace("T", " ")
     if when.endswith("Z"):
         when = when[:16]  # minutes are enough to read a timeline
-    event = activity.event_name or (
-        names.get(activity.event_code) if activity.event_code is not None else None
-    )
-    code = f"[{activity.event_code}]" if activity.event_code is not None else None
-    parts = [when, " ".join(p for p in (event, code) if p) or "activity"]
+    parts = [when, _event_label(activity)]
     if activity.created_by:
         parts.append(f"by {activity.created_by}")
     if activity.lead_id:
@@ -255,9 +304,14 @@ def _activity_line(activity: Activity, names: Mapping[int, str], lead_names: Map
     return " · ".join(parts)
 
 
-def _dot(*parts: str | None) -> str:
-    return " · ".join(p for p in parts if p)
-
-
-def _prefixed(label: str, value: str | None) -> str | None:
-    return f"{label} {value}" if value else None
+def name_events(result: ActivitiesResult, names: Mapping[int, str]) -> ActivitiesResult:
+    """The result with `event_name` filled in from the activity types where LeadSquared left it out."""
+    if not names:
+        return result
+    activities = [
+        a.model_copy(update={"event_name": names[a.event_code]})
+        if a.event_name is None and a.event_code is not None and a.event_code in names
+        else a
+        for a in result.activities
+    ]
+    return result.model_copy(update={"activities": activities})

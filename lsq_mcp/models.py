@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from lsq_mcp.values import blank_to_none, parse_date, to_float, to_int
 
@@ -83,7 +83,16 @@ class RawActivitiesPage(BaseModel):
     )
 
 
-# --- The condensed result: every field optional is absent rather than null or "". ---
+# --- The condensed results: every field optional is absent rather than null or "". ---
+
+
+class ToolResult(BaseModel):
+    """A tool's structured result."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form: no null, no empty string, no empty container."""
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        return data
 
 
 class Lead(BaseModel):
@@ -135,7 +144,7 @@ class Activity(BaseModel):
     )
 
 
-class ActivitiesResult(BaseModel):
+class ActivitiesResult(ToolResult):
     """The structured result of `get_opportunity_activities`."""
 
     opportunity_id: str
@@ -152,7 +161,149 @@ class ActivitiesResult(BaseModel):
     leads: list[Lead] | None = Field(None, description="The lead(s) of these activities, once each")
     activities: list[Activity] = Field(description="In the order asked for")
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form: no null, no empty string, no empty container."""
-        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
-        return data
+
+# --- Companion endpoints: raw answers ---
+
+
+class RawActivityType(BaseModel):
+    """One entry of `ActivityTypes.Get`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: LooseInt = Field(None, alias="ActivityEvent")
+    name: Text = Field(None, alias="ActivityEventName")
+    display_name: Text = Field(None, alias="DisplayName")
+
+    @property
+    def label(self) -> str | None:
+        return self.display_name or self.name
+
+
+class RawField(BaseModel):
+    """One of `GetOpportunityDetails`' `Fields`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_name: Text = Field(None, alias="SchemaName")
+    display_name: Text = Field(None, alias="DisplayName")
+    value: Any = Field(None, alias="Value")
+    data_type: Text = Field(None, alias="DataType")
+
+
+class RawOpportunityDetails(BaseModel):
+    """`GetOpportunityDetails`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, validation_alias=AliasChoices("ID", "Id", "OpportunityId"))
+    name: Text = Field(None, alias="Name")
+    display_name: Text = Field(None, alias="DisplayName")
+    type_code: LooseInt = Field(None, alias="OpportunityEvent")
+    type_name: Text = Field(None, alias="OpportunityEventName")
+    lead_id: Text = Field(None, alias="RelatedProspectId")
+    fields: Annotated[list[RawField], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="Fields"
+    )
+
+
+class RawLead(BaseModel):
+    """One lead of `Leads.GetByEmailaddress`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, validation_alias=AliasChoices("ProspectID", "ProspectId", "Id"))
+    first_name: Text = Field(None, alias="FirstName")
+    last_name: Text = Field(None, alias="LastName")
+    email: Text = Field(None, alias="EmailAddress")
+    phone: Text = Field(None, alias="Phone")
+    company: Text = Field(None, alias="Company")
+    stage: Text = Field(None, alias="ProspectStage")
+    owner: Text = Field(None, alias="OwnerIdName")
+
+
+class RawLeadOpportunity(BaseModel):
+    """One row of `GetOpportunitiesOfLead`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, validation_alias=AliasChoices("OpportunityId", "ProspectOpportunityId", "ID"))
+    name: Text = Field(None, validation_alias=AliasChoices("OpportunityName", "Name", "mx_Custom_1"))
+    status: Text = Field(None, validation_alias=AliasChoices("Status", "OpportunityStatus"))
+    stage: Text = Field(None, alias="Stage")
+    type_code: LooseInt = Field(None, alias="OpportunityEvent")
+    type_name: Text = Field(None, alias="OpportunityEventName")
+    owner: Text = Field(None, validation_alias=AliasChoices("Owner", "OwnerName", "OwnerIdName"))
+    created_at: LooseDate = Field(None, alias="CreatedOn")
+    modified_at: LooseDate = Field(None, alias="ModifiedOn")
+
+
+class RawLeadOpportunities(BaseModel):
+    """`GetOpportunitiesOfLead`: `{"RecordCount": N, "List": [...]}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    record_count: Annotated[int | None, BeforeValidator(to_int)] = Field(None, alias="RecordCount")
+    rows: Annotated[list[RawLeadOpportunity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="List"
+    )
+
+
+# --- Companion tools: results ---
+
+
+class ActivityType(BaseModel):
+    code: int
+    name: str
+    system_name: str | None = Field(None, description="ActivityEventName, when it differs from name")
+
+
+class ActivityTypesResult(ToolResult):
+    """The structured result of `list_activity_types`."""
+
+    activity_types: list[ActivityType]
+
+
+class OpportunityDetails(ToolResult):
+    """The structured result of `get_opportunity`."""
+
+    id: str
+    name: str | None = None
+    type_code: int | None = None
+    type_name: str | None = None
+    status: str | None = None
+    stage: str | None = None
+    owner: str | None = None
+    value: str | None = None
+    lead_id: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    fields: dict[str, Any] | None = Field(None, description="Other non-empty fields, by display name")
+
+
+class OpportunitySummary(BaseModel):
+    id: str
+    name: str | None = None
+    status: str | None = None
+    stage: str | None = None
+    type_code: int | None = None
+    type_name: str | None = None
+    owner: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+
+
+class LeadSummary(BaseModel):
+    id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    stage: str | None = None
+    owner: str | None = None
+    opportunities: list[OpportunitySummary] = Field(description="Newest first")
+
+
+class FoundOpportunities(ToolResult):
+    """The structured result of `find_opportunities`."""
+
+    leads: list[LeadSummary]

@@ -8,10 +8,12 @@ tool error (`isError: true`) whose text says what went wrong and what to do.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio
 import httpx2
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -19,34 +21,62 @@ from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
-from lsq_mcp.activities import read_activities
+from lsq_mcp.activities import find_lead_opportunities, read_activities
+from lsq_mcp.activity_types import ActivityTypeCache
 from lsq_mcp.client import DEFAULT_SORT_COLUMN, ActivitiesQuery, LeadSquaredClient
-from lsq_mcp.condense import render_timeline
+from lsq_mcp.condense import name_events, render_timeline
 from lsq_mcp.errors import LeadSquaredError
-from lsq_mcp.models import ActivitiesResult, SortDirection
+from lsq_mcp.models import (
+    ActivitiesResult,
+    ActivityTypesResult,
+    FoundOpportunities,
+    OpportunityDetails,
+    SortDirection,
+    ToolResult,
+)
+from lsq_mcp.opportunities import (
+    condense_activity_types,
+    condense_opportunity,
+    render_activity_types,
+    render_found,
+    render_opportunity,
+)
 from lsq_mcp.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 SERVER_NAME = "leadsquared"
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
 
 INSTRUCTIONS = """\
-Read-only access to a LeadSquared CRM account's deal (opportunity) history.
-Use get_opportunity_activities to answer questions such as "what happened on this
-opportunity since March?" or "who last called them, and what was the outcome?": it
-returns the opportunity's activities (calls, emails, meetings, notes, status changes)
-as a compact timeline, newest first by default, plus the same data structured.
-Opportunity ids are GUIDs. Page with page_index, or set fetch_all for a whole history.
+Read-only access to a LeadSquared CRM account's deals (opportunities) and their history.
+Workflow: find the deal (find_opportunities, by the person's email or lead id), read it
+(get_opportunity: name, status, stage, owner, value), then read what happened on it
+(get_opportunity_activities: calls, emails, meetings, notes, status changes; newest first;
+fetch_all for a whole history). Opportunity and lead ids are GUIDs. Activity event codes
+are named by list_activity_types. Cite activities by date and type when you summarise.
 """
 
-TOOL_DESCRIPTION = """\
-Get the activity timeline of one LeadSquared opportunity (deal): calls, emails, meetings,
-notes and status changes, each with its date (UTC), type, who logged it, status and note.
-Use it to answer what happened on a deal, when, and by whom. Newest first by default;
-filter by activity_event_code; page with page_index/page_size (25 by default, up to
-1000), or set fetch_all to read every page up to max_activities. The lead's details are
-given once. Read-only.
+ACTIVITIES_DESCRIPTION = """\
+Activity timeline of one opportunity (deal): calls, emails, meetings, notes, status changes,
+each with date (UTC), type, who logged it, status and note. Newest first; filter by
+activity_event_code; page with page_index/page_size (25, up to 1000) or set fetch_all to
+read every page up to max_activities. Lead details are given once.
 """
+
+OPPORTUNITY_DESCRIPTION = (
+    "One opportunity's details: name, type, status, stage, owner, value, dates, custom fields."
+)
+
+FIND_DESCRIPTION = "Find a person's opportunities, newest first, by lead email or lead id (give one)."
+
+TYPES_DESCRIPTION = "The account's activity types: event code to name."
+
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 # What each argument must be, in words: the error text a model reads when it gets one wrong.
 RULES = {
@@ -60,6 +90,9 @@ RULES = {
     "sort_direction": 'must be "newest_first" or "oldest_first"',
     "fetch_all": "must be true or false",
     "max_activities": "must be a whole number from 1 to 10000",
+    "lead_id": "must be the lead's GUID, 8-4-4-4-12 hex digits",
+    "email": "must be an email address such as name@example.com",
+    "opportunity_type": "must be a whole number >= 0 (an opportunity type's code, e.g. 12002)",
 }
 
 
@@ -114,6 +147,7 @@ def create_server(
 ) -> MCPServer[Any]:
     """Build the `leadsquared` MCP server on one shared, rate-limited LeadSquared client."""
     client = LeadSquaredClient(settings, transport=transport)
+    activity_types = ActivityTypeCache(client)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
@@ -131,44 +165,30 @@ def create_server(
     )
 
     @server.tool(
-        title="Get opportunity activities",
-        description=TOOL_DESCRIPTION,
-        annotations=ToolAnnotations(
-            title="Get opportunity activities",
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=True,
-        ),
+        title="Get opportunity activities", description=ACTIVITIES_DESCRIPTION, annotations=READ_ONLY
     )
     async def get_opportunity_activities(
         ctx: Context[Any, Any],
-        opportunity_id: Annotated[
-            str,
-            Field(pattern=GUID_PATTERN, description="The opportunity's id, a GUID (8-4-4-4-12 hex digits)."),
-        ],
+        opportunity_id: Annotated[str, Field(pattern=GUID_PATTERN, description="The opportunity's GUID.")],
         activity_event_code: Annotated[
-            int | None,
-            Field(ge=0, description="Only activities of this event code (e.g. 22 = outbound phone call)."),
+            int | None, Field(ge=0, description="Only this activity type (e.g. 22 = outbound call).")
         ] = None,
         columns: Annotated[
             list[Annotated[str, Field(pattern=NAME_PATTERN)]] | None,
-            Field(description='Extra activity fields to return by LeadSquared name, e.g. ["mx_Custom_1"].'),
+            Field(description='Extra activity fields to return, e.g. ["mx_Custom_1"].'),
         ] = None,
         page_index: Annotated[int, Field(ge=1, description="Page number, from 1.")] = 1,
-        page_size: Annotated[int, Field(ge=1, le=1000, description="Activities per page, 1 to 1000.")] = 25,
+        page_size: Annotated[int, Field(ge=1, le=1000, description="Activities per page.")] = 25,
         sort_column: Annotated[
-            str, Field(pattern=NAME_PATTERN, description="Field to sort on; default: creation time.")
+            str, Field(pattern=NAME_PATTERN, description="Field to sort on; default creation time.")
         ] = DEFAULT_SORT_COLUMN,
         sort_direction: Annotated[
-            SortDirection, Field(description="newest_first or oldest_first.")
+            SortDirection, Field(description="Order of the activities.")
         ] = "newest_first",
         fetch_all: Annotated[
             bool, Field(description="Read every page from page_index on, up to max_activities.")
         ] = False,
-        max_activities: Annotated[
-            int, Field(ge=1, le=10000, description="With fetch_all: the most activities to return.")
-        ] = 500,
+        max_activities: Annotated[int, Field(ge=1, le=10000, description="The cap for fetch_all.")] = 500,
     ) -> Annotated[CallToolResult, ActivitiesResult]:
         query = ActivitiesQuery(
             opportunity_id=opportunity_id,
@@ -183,15 +203,98 @@ def create_server(
         async def progress(done: int, planned: int) -> None:
             await ctx.report_progress(done, planned, f"page {done} of {planned}")
 
+        names: dict[int, str] = {}
+        failure: LeadSquaredError | None = None
+
+        async def load_names() -> None:
+            names.update(await activity_types.names())
+
+        # Names come from another endpoint (cached): ask for both at once.
+        async with anyio.create_task_group() as group:
+            group.start_soon(load_names)
+            try:
+                result = await read_activities(
+                    client, query, fetch_all=fetch_all, max_activities=max_activities, on_progress=progress
+                )
+            except LeadSquaredError as exc:
+                failure = exc
+                group.cancel_scope.cancel()
+        if failure is not None:
+            raise _tool_error("get_opportunity_activities", failure)
+        result = name_events(result, names)
+        return _answer(render_timeline(result), result)
+
+    @server.tool(title="Get opportunity", description=OPPORTUNITY_DESCRIPTION, annotations=READ_ONLY)
+    async def get_opportunity(
+        opportunity_id: Annotated[str, Field(pattern=GUID_PATTERN, description="The opportunity's GUID.")],
+    ) -> Annotated[CallToolResult, OpportunityDetails]:
         try:
-            result = await read_activities(
-                client, query, fetch_all=fetch_all, max_activities=max_activities, on_progress=progress
+            details = condense_opportunity(await client.get_opportunity(opportunity_id), opportunity_id)
+        except LeadSquaredError as exc:
+            raise _tool_error("get_opportunity", exc) from exc
+        return _answer(render_opportunity(details), details)
+
+    @server.tool(title="Find opportunities", description=FIND_DESCRIPTION, annotations=READ_ONLY)
+    async def find_opportunities(
+        email: Annotated[
+            str | None, Field(pattern=EMAIL_PATTERN, description="The lead's email address.")
+        ] = None,
+        lead_id: Annotated[str | None, Field(pattern=GUID_PATTERN, description="The lead's GUID.")] = None,
+        opportunity_type: Annotated[
+            int | None, Field(ge=0, description="Only this opportunity type (code, e.g. 12002).")
+        ] = None,
+    ) -> Annotated[CallToolResult, FoundOpportunities]:
+        if (email is None) == (lead_id is None):
+            raise ToolError(
+                "Invalid arguments: give exactly one of email (a lead's email address) and lead_id "
+                "(a lead's GUID). No API call was made."
+            )
+        try:
+            found = await find_lead_opportunities(
+                client, email=email, lead_id=lead_id, opportunity_type=opportunity_type
             )
         except LeadSquaredError as exc:
-            raise ToolError(str(exc)) from exc
-        return CallToolResult(
-            content=[TextContent(type="text", text=render_timeline(result))],
-            structured_content=result.to_json(),
-        )
+            raise _tool_error("find_opportunities", exc) from exc
+        return _answer(render_found(found), found)
+
+    @server.tool(title="List activity types", description=TYPES_DESCRIPTION, annotations=READ_ONLY)
+    async def list_activity_types() -> Annotated[CallToolResult, ActivityTypesResult]:
+        try:
+            result = condense_activity_types(await activity_types.types())
+        except LeadSquaredError as exc:
+            raise _tool_error("list_activity_types", exc) from exc
+        return _answer(render_activity_types(result), result)
+
+    @server.prompt(
+        title="Deal history",
+        description="Summarise what happened on one opportunity, with every claim cited to its activity.",
+    )
+    def deal_history(
+        opportunity_id: Annotated[str, Field(description="The opportunity's GUID.")],
+    ) -> str:
+        return DEAL_HISTORY_PROMPT.format(opportunity_id=opportunity_id)
 
     return server
+
+
+DEAL_HISTORY_PROMPT = """\
+Tell me the history of the LeadSquared opportunity {opportunity_id}.
+
+1. Call get_opportunity with opportunity_id "{opportunity_id}" for its name, status, stage, owner and value.
+2. Call get_opportunity_activities with opportunity_id "{opportunity_id}", fetch_all true and
+   sort_direction "oldest_first" to read every activity in order.
+3. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
+   stage and status changes), who drove each, and where it stands now with the next step if one
+   is recorded. Cite each fact with its activity's date and type, e.g. (2024-03-05, Outbound
+   Phone Call). Say plainly when the record is silent; do not guess.
+"""
+
+
+def _answer(text: str, result: ToolResult) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.to_json())
+
+
+def _tool_error(tool: str, exc: LeadSquaredError) -> ToolError:
+    """The model reads the message; the operator gets a log line (keys are never in either)."""
+    logger.info("%s failed: %s", tool, exc)
+    return ToolError(str(exc))

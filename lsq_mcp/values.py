@@ -151,3 +151,13 @@ def clip(text: str, limit: int) -> str:
     """At most `limit` characters, on one line, with "…" where it was cut."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def dot_join(*parts: str | None) -> str:
+    """The parts that have a value, joined with " · " (the timeline's separator)."""
+    return " · ".join(p for p in parts if p)
+
+
+def labelled(label: str, value: str | None) -> str | None:
+    """`"owner Rohan"` for a value, None (left out by `dot_join`) for none."""
+    return f"{label} {value}" if value else None

@@ -1,0 +1,75 @@
+"""Activity type names (code → name), fetched once and kept for the process.
+
+`ActivityTypes.Get` changes only when an admin adds an activity type, so its answer
+is cached with a time-to-live. Many tool calls needing it at the same moment make one
+API call between them; when that call fails, codes simply stay codes for a while.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import anyio
+
+from lsq_mcp.client import LeadSquaredClient
+from lsq_mcp.errors import LeadSquaredError
+from lsq_mcp.models import RawActivityType
+
+logger = logging.getLogger(__name__)
+
+TTL_SECONDS = 3600.0
+# After a failure, names are not asked for again for this long (each try costs a rate-limit slot).
+RETRY_AFTER_FAILURE_SECONDS = 60.0
+
+
+class ActivityTypeCache:
+    def __init__(
+        self,
+        client: LeadSquaredClient,
+        *,
+        ttl: float = TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._clock = clock
+        self._types: tuple[RawActivityType, ...] = ()
+        self._expires = 0.0
+        self._quiet_until = 0.0
+        self._failure: LeadSquaredError | None = None
+        self._failed_at = 0.0
+        self._lock = anyio.Lock()
+
+    async def types(self) -> tuple[RawActivityType, ...]:
+        """The activity types, from the cache while fresh; raises `LeadSquaredError` on failure."""
+        if self._clock() < self._expires:
+            return self._types
+        asked_at = self._clock()
+        async with self._lock:
+            # Whoever waited on the lock finds what the first caller fetched, or its failure.
+            if self._clock() < self._expires:
+                return self._types
+            if self._failure is not None and self._failed_at >= asked_at:
+                raise self._failure
+            try:
+                types = await self._client.get_activity_types()
+            except LeadSquaredError as exc:
+                self._failure, self._failed_at = exc, self._clock()
+                raise
+            self._types = tuple(t for t in types if t.code is not None)
+            self._expires = self._clock() + self._ttl
+        return self._types
+
+    async def names(self) -> dict[int, str]:
+        """Code → name; empty (codes stay codes) when the names cannot be had."""
+        if self._clock() < self._quiet_until:
+            return {}
+        try:
+            types = await self.types()
+        except LeadSquaredError as exc:
+            self._quiet_until = self._clock() + RETRY_AFTER_FAILURE_SECONDS
+            logger.info("Activity type names unavailable, showing codes: %s", exc)
+            return {}
+        return {t.code: t.label for t in types if t.code is not None and t.label}
