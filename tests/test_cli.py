@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import shutil
 import subprocess
 from pathlib import Path
@@ -121,3 +123,42 @@ def test_claude_desktop_example_config_names_a_command_that_exists() -> None:
     server = config["mcpServers"]["leadsquared"]
     assert shutil.which(server["command"], path=str(Path(LSQ_MCP).parent)) is not None
     assert set(server["env"]) >= {"LSQ_ACCESS_KEY", "LSQ_SECRET_KEY", "LSQ_HOST"}
+
+
+def test_all_shows_a_progress_bar_on_a_terminal_only() -> None:
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [
+                LSQ_MCP,
+                "activities",
+                OPP_BIG,
+                "--demo",
+                "--all",
+                "--max-activities",
+                "100",
+                "--page-size",
+                "50",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        os.close(follower)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    assert "[##############################] page 1 of 1" in terminal.decode()
+    piped = run("activities", OPP_BIG, "--demo", "--all", "--max-activities", "100")
+    assert "[#" not in piped.stderr
