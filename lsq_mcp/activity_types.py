@@ -1,8 +1,11 @@
 """Activity type names (code → name), fetched once and kept for the process.
 
-`ActivityTypes.Get` changes only when an admin adds an activity type, so its answer
-is cached with a time-to-live. Many tool calls needing it at the same moment make one
-API call between them; when that call fails, codes simply stay codes for a while.
+`ActivityTypes.Get` changes only when an admin adds an activity type, so its answer is
+cached. Many calls needing it at the same moment make one API call between them. The
+lookup runs in the server's own task group, started as the server starts, so it is
+never cut short by the tool call that happened to ask first, and a tool call never
+waits behind it for long: past a short wait, or when the lookup fails, codes simply
+stay codes. Names past their time-to-live are still shown while they are refreshed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from collections.abc import Callable
 
 import anyio
+from anyio.abc import TaskGroup
 
 from lsq_mcp.client import LeadSquaredClient
 from lsq_mcp.errors import LeadSquaredError
@@ -35,21 +39,29 @@ class ActivityTypeCache:
         self._client = client
         self._ttl = ttl
         self._clock = clock
-        self._types: tuple[RawActivityType, ...] = ()
+        self._types: tuple[RawActivityType, ...] | None = None
         self._expires = 0.0
         self._quiet_until = 0.0
         self._failure: LeadSquaredError | None = None
         self._failed_at = 0.0
         self._lock = anyio.Lock()
+        self._group: TaskGroup | None = None
+        self._refreshed = anyio.Event()
+        self._refreshing = False
+
+    def start(self, group: TaskGroup) -> None:
+        """Look names up in the background in `group` (the server's), starting now."""
+        self._group = group
+        self._refresh_soon()
 
     async def types(self) -> tuple[RawActivityType, ...]:
         """The activity types, from the cache while fresh; raises `LeadSquaredError` on failure."""
-        if self._clock() < self._expires:
+        if self._types is not None and self._clock() < self._expires:
             return self._types
         asked_at = self._clock()
         async with self._lock:
             # Whoever waited on the lock finds what the first caller fetched, or its failure.
-            if self._clock() < self._expires:
+            if self._types is not None and self._clock() < self._expires:
                 return self._types
             if self._failure is not None and self._failed_at >= asked_at:
                 raise self._failure
@@ -62,14 +74,28 @@ class ActivityTypeCache:
             self._expires = self._clock() + self._ttl
         return self._types
 
-    async def names(self) -> dict[int, str]:
-        """Code → name; empty (codes stay codes) when the names cannot be had."""
-        if self._clock() < self._quiet_until:
-            return {}
+    async def names(self, wait: float) -> dict[int, str]:
+        """Code → name as known now, waiting at most `wait` seconds for a first lookup."""
+        if self._types is None or self._clock() >= self._expires:
+            self._refresh_soon()
+        if self._types is None and self._refreshing:
+            with anyio.move_on_after(wait):
+                await self._refreshed.wait()
+        return {t.code: t.label for t in self._types or () if t.code is not None and t.label}
+
+    def _refresh_soon(self) -> None:
+        if self._group is None or self._refreshing or self._clock() < self._quiet_until:
+            return
+        self._refreshing = True
+        self._refreshed = anyio.Event()
+        self._group.start_soon(self._refresh)
+
+    async def _refresh(self) -> None:
         try:
-            types = await self.types()
+            await self.types()
         except LeadSquaredError as exc:
             self._quiet_until = self._clock() + RETRY_AFTER_FAILURE_SECONDS
             logger.info("Activity type names unavailable, showing codes: %s", exc)
-            return {}
-        return {t.code: t.label for t in types if t.code is not None and t.label}
+        finally:
+            self._refreshing = False
+            self._refreshed.set()

@@ -209,9 +209,9 @@ class LeadSquaredClient:
         retries = self.settings.max_retries
         attempt = 0
         while True:
-            await self.limiter.acquire()
             try:
-                return await self._attempt(method, path, parse, params, json)
+                async with self.limiter.slot():
+                    return await self._attempt(method, path, parse, params, json)
             except RateLimitError as exc:
                 if exc.limit is not None:
                     self.limiter.learn(RateLimit(*exc.limit))

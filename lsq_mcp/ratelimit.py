@@ -3,7 +3,12 @@
 LeadSquared counts calls per account in a window of a few seconds and says so only
 by rejecting calls. A sliding window log lets a burst use the whole allowance at once
 (unlike a fixed sleep between calls) while no window of the limit's length ever sees
-more starts than it allows.
+more calls than it allows.
+
+LeadSquared counts a call when it arrives, which is some time after it leaves here
+(a new connection, a slow network). So a call holds its place in the window from the
+moment it is let through until it has finished, and only then is it stamped, with
+the time it finished: never earlier than LeadSquared's own count.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import anyio
 
@@ -19,34 +25,43 @@ from lsq_mcp.settings import RateLimit
 
 logger = logging.getLogger(__name__)
 
-# Calls leave here a little before LeadSquared counts them; a window this much longer than the
-# account's absorbs the spread of network delays between one call and the next.
-WINDOW_MARGIN = 0.02
+# A window this much longer than the account's absorbs small differences between clocks.
+WINDOW_MARGIN = 0.01
 
 
 class SlidingWindowLimiter:
-    """First come, first served: each `acquire()` waits until a call may start, then counts it."""
+    """First come, first served: `async with limiter.slot():` waits for a place, then holds it."""
 
     def __init__(self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._limit = limit
         self._clock = clock
-        self._starts: deque[float] = deque()
+        self._finished: deque[float] = deque()
+        self._in_flight = 0
         self._paused_until = 0.0
-        # anyio's lock queues its waiters in order, and only the head of the queue sleeps:
-        # no busy loop, and a waiter cancelled in the queue simply leaves it.
+        # anyio's lock queues its waiters in order, and only the head of the queue waits for a
+        # place: no busy loop, and a waiter cancelled in the queue simply leaves it.
         self._lock = anyio.Lock()
+        self._changed = anyio.Event()
 
     @property
     def limit(self) -> RateLimit:
         return self._limit
 
-    async def acquire(self) -> None:
-        """Wait for a free place in the window, then take it."""
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for a free place in the window, hold it while the call runs, stamp it when done."""
         async with self._lock:
-            # Sleeping is right here: the wait ends at a known time, not on another task's signal.
-            while (delay := self._delay(self._clock())) > 0:  # noqa: ASYNC110
-                await anyio.sleep(delay)
-            self._starts.append(self._clock())
+            while (delay := self._delay(self._clock())) > 0:
+                # Woken by the window moving on, or by a call finishing (its place may free up).
+                with anyio.move_on_after(delay):
+                    await self._changed.wait()
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._finished.append(self._clock())
+            self._wake()
 
     def learn(self, limit: RateLimit) -> None:
         """LeadSquared said what the account's real limit is: pace to it from now on."""
@@ -63,13 +78,20 @@ class SlidingWindowLimiter:
         """A call was rejected for the rate limit: start no call for `seconds`."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
     def _delay(self, now: float) -> float:
+        """How long until a call may start: 0 now, `inf` until a call in flight finishes."""
         window = self._limit.seconds * (1 + WINDOW_MARGIN)
-        while self._starts and self._starts[0] <= now - window:
-            self._starts.popleft()
+        while self._finished and self._finished[0] <= now - window:
+            self._finished.popleft()
         wait = self._paused_until - now
-        excess = len(self._starts) - self._limit.calls
+        excess = self._in_flight + len(self._finished) - self._limit.calls
         if excess >= 0:
-            # The window frees up when the start `excess` places from its oldest leaves it.
-            wait = max(wait, self._starts[excess] + window - now)
+            # The window frees up when the finished call `excess` places from its oldest leaves it;
+            # if every place is held by a call in flight, only a call finishing frees one.
+            expiry = self._finished[excess] + window - now if excess < len(self._finished) else float("inf")
+            wait = max(wait, expiry)
         return wait

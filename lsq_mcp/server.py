@@ -73,6 +73,8 @@ FIND_DESCRIPTION = "Find a person's opportunities, newest first, by lead email o
 
 TYPES_DESCRIPTION = "The account's activity types: event code to name."
 
+# How long a tool call waits for the first lookup of activity type names before showing codes.
+NAMES_WAIT_SECONDS = 2.0
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
@@ -152,7 +154,11 @@ def create_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
         try:
-            yield
+            async with anyio.create_task_group() as group:
+                # Names are looked up as the server starts, ahead of the first tool call.
+                activity_types.start(group)
+                yield
+                group.cancel_scope.cancel()
         finally:
             await client.aclose()
 
@@ -203,25 +209,13 @@ def create_server(
         async def progress(done: int, planned: int) -> None:
             await ctx.report_progress(done, planned, f"page {done} of {planned}")
 
-        names: dict[int, str] = {}
-        failure: LeadSquaredError | None = None
-
-        async def load_names() -> None:
-            names.update(await activity_types.names())
-
-        # Names come from another endpoint (cached): ask for both at once.
-        async with anyio.create_task_group() as group:
-            group.start_soon(load_names)
-            try:
-                result = await read_activities(
-                    client, query, fetch_all=fetch_all, max_activities=max_activities, on_progress=progress
-                )
-            except LeadSquaredError as exc:
-                failure = exc
-                group.cancel_scope.cancel()
-        if failure is not None:
-            raise _tool_error("get_opportunity_activities", failure)
-        result = name_events(result, names)
+        try:
+            result = await read_activities(
+                client, query, fetch_all=fetch_all, max_activities=max_activities, on_progress=progress
+            )
+        except LeadSquaredError as exc:
+            raise _tool_error("get_opportunity_activities", exc) from exc
+        result = name_events(result, await activity_types.names(wait=NAMES_WAIT_SECONDS))
         return _answer(render_timeline(result), result)
 
     @server.tool(title="Get opportunity", description=OPPORTUNITY_DESCRIPTION, annotations=READ_ONLY)

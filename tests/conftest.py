@@ -68,6 +68,11 @@ async def connect(sandbox: SandboxServer, **env: str) -> AsyncIterator[Client]:
         yield client
 
 
+def calls_made_by_tools(sandbox: SandboxServer) -> list[Any]:
+    """The API calls in the sandbox's log, less the activity type names looked up as a server starts."""
+    return [r for r in sandbox.state.requests if not r.path.endswith("ActivityTypes.Get")]
+
+
 def text_of(result: CallToolResult) -> str:
     return "".join(block.text for block in result.content if block.type == "text")
 

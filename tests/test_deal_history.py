@@ -23,7 +23,7 @@ from lsq_mcp.sandbox.data import (
 )
 from lsq_mcp.server import create_server
 from lsq_mcp.settings import Settings
-from tests.conftest import ACTIVITIES, TOOL, connect, env_for, structured, text_of
+from tests.conftest import ACTIVITIES, TOOL, calls_made_by_tools, connect, env_for, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -165,7 +165,7 @@ async def test_find_opportunities_refuses_bad_arguments(
         result = await client.call_tool("find_opportunities", arguments)
     assert result.is_error
     assert says in text_of(result)
-    assert sandbox.state.requests == []
+    assert calls_made_by_tools(sandbox) == []
 
 
 async def test_deal_history_prompt(sandbox: SandboxServer) -> None:

@@ -23,8 +23,8 @@ async def test_bursts_use_the_whole_allowance_and_never_exceed_it() -> None:
     starts: list[float] = []
 
     async def call() -> None:
-        await limiter.acquire()
-        starts.append(time.monotonic())
+        async with limiter.slot():
+            starts.append(time.monotonic())
 
     began = time.monotonic()
     async with anyio.create_task_group() as group:
@@ -42,8 +42,8 @@ async def test_first_come_first_served() -> None:
     order: list[int] = []
 
     async def call(n: int) -> None:
-        await limiter.acquire()
-        order.append(n)
+        async with limiter.slot():
+            order.append(n)
 
     async with anyio.create_task_group() as group:
         for n in range(6):
@@ -54,11 +54,14 @@ async def test_first_come_first_served() -> None:
 
 async def test_a_cancelled_waiter_gives_its_place_back() -> None:
     limiter = SlidingWindowLimiter(RateLimit(1, 0.3))
-    await limiter.acquire()
+    async with limiter.slot():
+        pass
     with anyio.move_on_after(0.05):
-        await limiter.acquire()  # would wait ~0.3 s: cancelled in the queue
+        async with limiter.slot():  # would wait ~0.3 s: cancelled in the queue
+            pass
     began = time.monotonic()
-    await limiter.acquire()
+    async with limiter.slot():
+        pass
     # The next caller waits out the first call's window only, not a second one for the cancelled call.
     assert time.monotonic() - began < 0.3
 
@@ -69,8 +72,8 @@ async def test_learning_a_stricter_limit_repaces() -> None:
     assert limiter.limit == RateLimit(2, 0.2)
     starts = []
     for _ in range(4):
-        await limiter.acquire()
-        starts.append(time.monotonic())
+        async with limiter.slot():
+            starts.append(time.monotonic())
     assert most_in_any_window(starts, 0.2) <= 2
 
 
@@ -78,5 +81,30 @@ async def test_pause_holds_every_call_back() -> None:
     limiter = SlidingWindowLimiter(RateLimit(100, 1))
     limiter.pause(0.15)
     began = time.monotonic()
-    await limiter.acquire()
-    assert time.monotonic() - began >= 0.14
+    async with limiter.slot():
+        assert time.monotonic() - began >= 0.14
+
+
+async def test_a_call_holds_its_place_until_it_finishes() -> None:
+    """LeadSquared counts a call when it arrives: a slow call must not free its place early."""
+    limiter = SlidingWindowLimiter(RateLimit(2, 0.1))
+    finished: list[float] = []
+    started: list[float] = []
+
+    async def slow_call() -> None:
+        async with limiter.slot():
+            started.append(time.monotonic())
+            await anyio.sleep(0.3)
+            finished.append(time.monotonic())
+
+    async def quick_call() -> None:
+        await anyio.sleep(0.01)
+        async with limiter.slot():
+            started.append(time.monotonic())
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(slow_call)
+        group.start_soon(slow_call)
+        group.start_soon(quick_call)
+    # The third call waited for a slow one to finish and for that stamp's window to pass.
+    assert started[2] >= min(finished) + 0.1

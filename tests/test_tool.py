@@ -20,7 +20,7 @@ from lsq_mcp.sandbox.data import (
     OPP_ODD,
     OPP_UNICODE,
 )
-from tests.conftest import TOOL, connect, structured, text_of
+from tests.conftest import TOOL, calls_made_by_tools, connect, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -290,7 +290,7 @@ async def test_invalid_arguments_are_refused_before_any_api_call(
         assert name in text
     assert "No API call was made." in text
     assert not text.startswith("Error executing tool")
-    assert sandbox.state.requests == []
+    assert calls_made_by_tools(sandbox) == []
 
 
 async def test_missing_keys_name_the_variables(sandbox: SandboxServer) -> None:
@@ -299,7 +299,7 @@ async def test_missing_keys_name_the_variables(sandbox: SandboxServer) -> None:
     assert result.is_error
     assert "LSQ_ACCESS_KEY" in text_of(result)
     assert "LSQ_SECRET_KEY" in text_of(result)
-    assert sandbox.state.requests == []
+    assert calls_made_by_tools(sandbox) == []
     async with connect(sandbox, LSQ_SECRET_KEY="") as client:
         text = text_of(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG}))
     assert "LSQ_SECRET_KEY" in text
