@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from lsq_mcp.values import blank_to_none, parse_date, to_float, to_int
 
@@ -22,6 +23,8 @@ LooseFloat = Annotated[float | None, BeforeValidator(to_float)]
 LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
 
 SortDirection = Literal["newest_first", "oldest_first"]
+# An optional field of a result: left out when there is no value, so never `null` in its schema either.
+Absent = SkipJsonSchema[None]
 
 # Raw fields of one activity row that `RawActivity` names; everything else is kept as an extra.
 LEAD_FIELDS = (
@@ -86,7 +89,20 @@ class RawActivitiesPage(BaseModel):
 # --- The condensed results: every field optional is absent rather than null or "". ---
 
 
-class ToolResult(BaseModel):
+def _drop_null_defaults(schema: dict[str, Any]) -> None:
+    """An absent field has no default to show: `"default": null` would contradict its type."""
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict) and "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+class Compact(BaseModel):
+    """Part of a result: optional fields are left out, not null, in the data and in the schema."""
+
+    model_config = ConfigDict(json_schema_extra=_drop_null_defaults)
+
+
+class ToolResult(Compact):
     """A tool's structured result."""
 
     def to_json(self) -> dict[str, Any]:
@@ -95,51 +111,51 @@ class ToolResult(BaseModel):
         return data
 
 
-class Lead(BaseModel):
+class Lead(Compact):
     """A lead (person) the activities belong to, given once however many rows repeat it."""
 
-    id: str | None = None
-    name: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    owner: str | None = None
-    do_not_call: bool | None = None
-    do_not_email: bool | None = None
+    id: str | Absent = None
+    name: str | Absent = None
+    first_name: str | Absent = None
+    last_name: str | Absent = None
+    email: str | Absent = None
+    phone: str | Absent = None
+    owner: str | Absent = None
+    do_not_call: bool | Absent = None
+    do_not_email: bool | Absent = None
 
 
-class Opportunity(BaseModel):
+class Opportunity(Compact):
     """Opportunity fields (`O_…`) that are the same on every row, given once."""
 
-    name: str | None = Field(None, description="O_mx_Custom_1, the opportunity's name")
-    status: str | None = None
-    owner: str | None = None
-    type_code: int | None = Field(None, description="O_ActivityEvent, the opportunity type's code")
-    type_name: str | None = Field(None, description="O_ActivityEventName")
-    fields: dict[str, Any] | None = Field(None, description="Other O_ fields, prefix removed")
+    name: str | Absent = Field(None, description="O_mx_Custom_1, the opportunity's name")
+    status: str | Absent = None
+    owner: str | Absent = None
+    type_code: int | Absent = Field(None, description="O_ActivityEvent, the opportunity type's code")
+    type_name: str | Absent = Field(None, description="O_ActivityEventName")
+    fields: dict[str, Any] | Absent = Field(None, description="Other O_ fields, prefix removed")
 
 
-class Activity(BaseModel):
+class Activity(Compact):
     """One activity, renamed for people; only fields with a value are present."""
 
     id: str = Field(description="ProspectActivityId")
-    event_code: int | None = Field(None, description="ActivityEvent: the activity type's code")
-    created_at: str | None = Field(
+    event_code: int | Absent = Field(None, description="ActivityEvent: the activity type's code")
+    created_at: str | Absent = Field(
         None, description="PACreatedOn, ISO 8601 UTC (e.g. 2020-10-16T05:57:37Z); as sent if unreadable"
     )
-    event_name: str | None = None
-    activity_type: int | None = None
-    modified_at: str | None = None
-    created_by: str | None = None
-    modified_by: str | None = None
-    status: str | None = None
-    note: str | None = Field(None, description="Plain text (HTML removed); very long notes are shortened")
-    score: int | None = None
-    ip_latitude: float | None = None
-    ip_longitude: float | None = None
-    lead_id: str | None = Field(None, description="Only when the activities belong to more than one lead")
-    fields: dict[str, Any] | None = Field(
+    event_name: str | Absent = None
+    activity_type: int | Absent = None
+    modified_at: str | Absent = None
+    created_by: str | Absent = None
+    modified_by: str | Absent = None
+    status: str | Absent = None
+    note: str | Absent = Field(None, description="Plain text (HTML removed); very long notes are shortened")
+    score: int | Absent = None
+    ip_latitude: float | Absent = None
+    ip_longitude: float | Absent = None
+    lead_id: str | Absent = Field(None, description="Only when the activities belong to more than one lead")
+    fields: dict[str, Any] | Absent = Field(
         None, description="Custom, requested and other fields, by their LeadSquared names"
     )
 
@@ -151,14 +167,14 @@ class ActivitiesResult(ToolResult):
     total: int = Field(description="RecordCount: all matching activities, on every page")
     returned: int = Field(description="How many activities this result holds")
     has_more: bool = Field(description="Whether more matching activities exist past this result")
-    next_page_index: int | None = Field(
+    next_page_index: int | Absent = Field(
         None, description="The page_index to ask for next (same page_size); absent when none"
     )
     page_index: int
     page_size: int
     sort_direction: SortDirection
-    opportunity: Opportunity | None = None
-    leads: list[Lead] | None = Field(None, description="The lead(s) of these activities, once each")
+    opportunity: Opportunity | Absent = None
+    leads: list[Lead] | Absent = Field(None, description="The lead(s) of these activities, once each")
     activities: list[Activity] = Field(description="In the order asked for")
 
 
@@ -251,10 +267,10 @@ class RawLeadOpportunities(BaseModel):
 # --- Companion tools: results ---
 
 
-class ActivityType(BaseModel):
+class ActivityType(Compact):
     code: int
     name: str
-    system_name: str | None = Field(None, description="ActivityEventName, when it differs from name")
+    system_name: str | Absent = Field(None, description="ActivityEventName, when it differs from name")
 
 
 class ActivityTypesResult(ToolResult):
@@ -267,39 +283,39 @@ class OpportunityDetails(ToolResult):
     """The structured result of `get_opportunity`."""
 
     id: str
-    name: str | None = None
-    type_code: int | None = None
-    type_name: str | None = None
-    status: str | None = None
-    stage: str | None = None
-    owner: str | None = None
-    value: str | None = None
-    lead_id: str | None = None
-    created_at: str | None = None
-    modified_at: str | None = None
-    fields: dict[str, Any] | None = Field(None, description="Other non-empty fields, by display name")
+    name: str | Absent = None
+    type_code: int | Absent = None
+    type_name: str | Absent = None
+    status: str | Absent = None
+    stage: str | Absent = None
+    owner: str | Absent = None
+    value: str | Absent = None
+    lead_id: str | Absent = None
+    created_at: str | Absent = None
+    modified_at: str | Absent = None
+    fields: dict[str, Any] | Absent = Field(None, description="Other non-empty fields, by display name")
 
 
-class OpportunitySummary(BaseModel):
+class OpportunitySummary(Compact):
     id: str
-    name: str | None = None
-    status: str | None = None
-    stage: str | None = None
-    type_code: int | None = None
-    type_name: str | None = None
-    owner: str | None = None
-    created_at: str | None = None
-    modified_at: str | None = None
+    name: str | Absent = None
+    status: str | Absent = None
+    stage: str | Absent = None
+    type_code: int | Absent = None
+    type_name: str | Absent = None
+    owner: str | Absent = None
+    created_at: str | Absent = None
+    modified_at: str | Absent = None
 
 
-class LeadSummary(BaseModel):
+class LeadSummary(Compact):
     id: str
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    company: str | None = None
-    stage: str | None = None
-    owner: str | None = None
+    name: str | Absent = None
+    email: str | Absent = None
+    phone: str | Absent = None
+    company: str | Absent = None
+    stage: str | Absent = None
+    owner: str | Absent = None
     opportunities: list[OpportunitySummary] = Field(description="Newest first")
 
 
