@@ -210,8 +210,18 @@ class LeadSquaredClient:
         attempt = 0
         while True:
             try:
+                # The slot covers the exchange only: reading the answer is not LeadSquared's time.
                 async with self.limiter.slot():
-                    return await self._attempt(method, path, parse, params, json)
+                    response = await self._exchange(method, path, params, json)
+                return interpret(
+                    response.status_code,
+                    response.headers,
+                    response.content,
+                    parse,
+                    host=self.settings.host,
+                    window=self.limiter.limit.seconds,
+                    secrets=self.settings.secrets,
+                )
             except RateLimitError as exc:
                 if exc.limit is not None:
                     self.limiter.learn(RateLimit(*exc.limit))
@@ -228,14 +238,9 @@ class LeadSquaredClient:
                 await anyio.sleep(delay)
             attempt += 1
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        parse: Callable[[Any], T],
-        params: Mapping[str, str] | None,
-        body: Any,
-    ) -> T:
+    async def _exchange(
+        self, method: str, path: str, params: Mapping[str, str] | None, body: Any
+    ) -> httpx2.Response:
         host = self.settings.host
         try:
             # The whole exchange, not each phase of it, must fit in LSQ_TIMEOUT.
@@ -247,15 +252,7 @@ class LeadSquaredClient:
             raise UnreachableError(host, _connect_reason(exc)) from None
         except httpx2.TransportError as exc:
             raise UnreachableError(host, f"the connection failed: {type(exc).__name__}") from None
-        return interpret(
-            response.status_code,
-            response.headers,
-            response.content,
-            parse,
-            host=host,
-            window=self.limiter.limit.seconds,
-            secrets=self.settings.secrets,
-        )
+        return response
 
     def _client(self) -> httpx2.AsyncClient:
         if self._http is None:
