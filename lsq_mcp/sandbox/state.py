@@ -169,6 +169,8 @@ class SandboxState:
         self.connection_closer: ConnectionCloser | None = None
         self._lock = threading.Lock()
         self._requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
+        # (opportunity id, sort column, descending, event code) -> the activities in that order.
+        self.orderings: dict[tuple[str, str, bool, int | None], list[Any]] = {}
         self._windows: dict[str, list[float]] = {}
 
     # ---- faults -------------------------------------------------------------------------------
