@@ -26,18 +26,6 @@ SortDirection = Literal["newest_first", "oldest_first"]
 # An optional field of a result: left out when there is no value, so never `null` in its schema either.
 Absent = SkipJsonSchema[None]
 
-# Raw fields of one activity row that `RawActivity` names; everything else is kept as an extra.
-LEAD_FIELDS = (
-    "FirstName",
-    "LastName",
-    "EmailAddress",
-    "Phone",
-    "DoNotCall",
-    "DoNotEmail",
-    "LeadName",
-    "LeadOwner",
-)
-
 
 class RawActivity(BaseModel):
     """One row of `GetActivitiesOfOpportunity`'s `List`, as LeadSquared sends it."""

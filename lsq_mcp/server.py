@@ -22,8 +22,14 @@ from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
 from lsq_mcp.activities import find_lead_opportunities, read_activities
-from lsq_mcp.activity_types import ActivityTypeCache
-from lsq_mcp.client import DEFAULT_SORT_COLUMN, ActivitiesQuery, LeadSquaredClient
+from lsq_mcp.activity_types import ActivityTypeCache, SharedTypes
+from lsq_mcp.client import (
+    DEFAULT_SORT_COLUMN,
+    ActivitiesQuery,
+    LeadSquaredClient,
+    longest_attempt,
+    longest_call,
+)
 from lsq_mcp.condense import name_events, render_timeline
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.models import (
@@ -41,6 +47,7 @@ from lsq_mcp.opportunities import (
     render_found,
     render_opportunity,
 )
+from lsq_mcp.ratelimit import Limiter
 from lsq_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -104,11 +111,11 @@ class LeadSquaredServer(MCPServer[Any]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        tool = self._tool_manager.get_tool(name)
-        if tool is not None:
-            unknown = sorted(set(arguments) - set(tool.parameters.get("properties", {})))
+        schema = next((t.input_schema for t in await self.list_tools() if t.name == name), None)
+        if schema is not None:
+            unknown = sorted(set(arguments) - set(schema.get("properties", {})))
             if unknown:
-                known = ", ".join(tool.parameters.get("properties", {}))
+                known = ", ".join(schema.get("properties", {}))
                 raise ToolError(
                     f"Invalid argument: {', '.join(unknown)} is not an argument of {name} "
                     f"(it takes {known}). No API call was made."
@@ -148,8 +155,9 @@ def create_server(
     settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
 ) -> MCPServer[Any]:
     """Build the `leadsquared` MCP server on one shared, rate-limited LeadSquared client."""
-    client = LeadSquaredClient(settings, transport=transport)
-    activity_types = ActivityTypeCache(client)
+    limiter, shared_types = _shared_through_redis(settings)
+    client = LeadSquaredClient(settings, limiter=limiter, transport=transport)
+    activity_types = ActivityTypeCache(client, shared=shared_types)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
@@ -269,6 +277,19 @@ def create_server(
         return DEAL_HISTORY_PROMPT.format(opportunity_id=opportunity_id)
 
     return server
+
+
+def _shared_through_redis(settings: Settings) -> tuple[Limiter | None, SharedTypes | None]:
+    """With LSQ_REDIS_URL, the rate limit and the type names shared with every process on the account,
+    over one Redis connection pool (redis-py is imported only then); without it, (None, None): the
+    client paces this process alone."""
+    if settings.redis_url is None:
+        return None, None
+    from lsq_mcp.redis_store import RedisStore
+
+    store = RedisStore.open(settings)
+    limiter = store.limiter(settings.rate_limit, hold=longest_attempt(settings))
+    return limiter, store.activity_types(lock_seconds=longest_call(settings))
 
 
 DEAL_HISTORY_PROMPT = """\
