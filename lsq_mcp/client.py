@@ -44,7 +44,7 @@ from lsq_mcp.models import (
     RawOpportunityDetails,
     SortDirection,
 )
-from lsq_mcp.ratelimit import SlidingWindowLimiter
+from lsq_mcp.ratelimit import Limiter, make_limiter
 from lsq_mcp.settings import RateLimit, Settings
 from lsq_mcp.values import clip
 
@@ -72,6 +72,20 @@ _LEADS = TypeAdapter(list[RawLead])
 MAX_WAIT_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
+# Beyond LSQ_TIMEOUT, what one attempt may spend holding a place: parsing, stamping it as done.
+ATTEMPT_SLACK_SECONDS = 10.0
+
+
+def longest_call(settings: Settings) -> float:
+    """The bound on one call, queueing, retries and waits included: each attempt gets LSQ_TIMEOUT,
+    and each wait between attempts at most MAX_WAIT_SECONDS."""
+    retries = settings.max_retries
+    return (retries + 1) * settings.timeout + retries * MAX_WAIT_SECONDS
+
+
+def longest_attempt(settings: Settings) -> float:
+    """The longest one attempt holds its place in the rate limiter: LSQ_TIMEOUT bounds the exchange."""
+    return settings.timeout + ATTEMPT_SLACK_SECONDS
 
 
 @dataclass(frozen=True)
@@ -112,11 +126,12 @@ class LeadSquaredClient:
         self,
         settings: Settings,
         *,
-        limiter: SlidingWindowLimiter | None = None,
+        limiter: Limiter | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        self.limiter = limiter or SlidingWindowLimiter(settings.rate_limit)
+        # The client owns its limiter (and closes it): in-process, or shared through LSQ_REDIS_URL.
+        self.limiter = limiter or make_limiter(settings, hold=longest_attempt(settings))
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
 
@@ -132,6 +147,7 @@ class LeadSquaredClient:
         if self._http is not None:
             http, self._http = self._http, None
             await http.aclose()
+        await self.limiter.aclose()
 
     async def get_activities_page(self, query: ActivitiesQuery) -> RawActivitiesPage:
         """One page of an opportunity's activities."""
@@ -193,10 +209,8 @@ class LeadSquaredClient:
 
     @property
     def longest_call(self) -> float:
-        """The bound on one call, queueing, retries and waits included: each attempt gets LSQ_TIMEOUT,
-        and each wait between attempts at most MAX_WAIT_SECONDS."""
-        retries = self.settings.max_retries
-        return (retries + 1) * self.settings.timeout + retries * MAX_WAIT_SECONDS
+        """The bound on one call, queueing, retries and waits included (see `longest_call`)."""
+        return longest_call(self.settings)
 
     async def _call_with_retries(
         self,
@@ -223,10 +237,10 @@ class LeadSquaredClient:
                     secrets=self.settings.secrets,
                 )
             except RateLimitError as exc:
-                if exc.limit is not None:
-                    self.limiter.learn(RateLimit(*exc.limit))
                 # Every waiting call holds back, not only this one: the window is the account's.
-                self.limiter.pause(exc.retry_after)
+                await self.limiter.rate_limited(
+                    RateLimit(*exc.limit) if exc.limit is not None else None, exc.retry_after
+                )
                 if attempt >= retries:
                     raise _exhausted(exc, retries) from None
                 logger.info("Rate limit hit; retry %d/%d in %.1fs", attempt + 1, retries, exc.retry_after)
@@ -390,8 +404,9 @@ def _exhausted(exc: RateLimitError, retries: int) -> RateLimitError:
     """The final rate-limit error, once the retries are spent: the limit, and when to try again."""
     limit = f"{exc.limit[0]} calls per {exc.limit[1]:g} seconds" if exc.limit else "unknown"
     tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with retries off"
+    how = "429 Too Many Requests" if exc.status == 429 else f"429 rate limit, sent inside HTTP {exc.status}"
     return RateLimitError(
-        f"LeadSquared's rate limit was exceeded (HTTP {exc.status}, 429 Too Many Requests) {tries}; "
+        f"LeadSquared's rate limit was exceeded ({how}) {tries}; "
         f"the account's limit is {limit}. Try again in {exc.retry_after:g} seconds, and if this "
         "repeats set LSQ_RATE_LIMIT to your plan's limit (e.g. 10/5).",
         status=exc.status,

@@ -185,3 +185,11 @@ async def test_keys_echoed_by_the_api_never_reach_the_model(sandbox: SandboxServ
     text = await call_error(sandbox)
     assert "500" in text
     assert "[redacted]" in text
+
+
+async def test_rate_limit_inside_http_200_after_the_retries(sandbox: SandboxServer) -> None:
+    sandbox.state.push_fault(Fault("ratelimit", status=200, count=10, limit=(20, 0.1), path=ACTIVITIES))
+    text = await call_error(sandbox, LSQ_MAX_RETRIES="1")
+    assert "429 rate limit, sent inside HTTP 200" in text
+    assert "20 calls per 0.1 seconds" in text
+    assert calls(sandbox) == 2
