@@ -18,7 +18,7 @@ import anyio
 
 from lsq_mcp import __version__
 from lsq_mcp.logs import configure_logging
-from lsq_mcp.settings import ConfigError, Settings
+from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts
 
 logger = logging.getLogger("lsq_mcp")
 
@@ -55,8 +55,19 @@ def build_parser(*, sandbox_help: bool = False) -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=[demo], help="serve MCP over stdio (default) or HTTP")
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP address to bind (default 127.0.0.1); any other than loopback needs LSQ_MCP_TOKEN",
+    )
+    serve.add_argument("--port", type=_port, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="a Host header to accept (repeatable; HOST:* for any port); overrides LSQ_MCP_ALLOWED_HOSTS "
+        "(default: 127.0.0.1, localhost, [::1] and --host, on --port)",
+    )
 
     activities = commands.add_parser(
         "activities",
@@ -90,16 +101,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "sandbox":
         return _run_sandbox(args.port)
     demo = getattr(args, "demo", False)
+    over_http = command == "serve" and getattr(args, "transport", "stdio") == "http"
     try:
         settings = Settings.from_env()
+        if over_http:
+            settings = _http_settings(settings, args)
     except ConfigError as exc:
         print(f"lsq-mcp: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.secrets)
+    if over_http:
+        return _serve_http(settings, demo, args)
     with _account(settings, demo) as settings:
         if command == "activities":
             return anyio.run(_print_activities, settings, args)
-        return _serve(settings, getattr(args, "transport", "stdio"), args)
+        from lsq_mcp.server import create_server
+
+        create_server(settings).run("stdio")
+        return EXIT_OK
 
 
 @contextlib.contextmanager
@@ -122,16 +141,49 @@ def _account(settings: Settings, demo: bool) -> Iterator[Settings]:
         )
 
 
-def _serve(settings: Settings, transport: str, args: argparse.Namespace) -> int:
-    from lsq_mcp.server import create_server
+def _port(value: str) -> int:
+    port = int(value) if value.isdigit() else 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 1 to 65535")
+    return port
 
-    server = create_server(settings)
-    if transport == "http":
-        anyio.run(
-            lambda: server.run_streamable_http_async(host=args.host, port=args.port, stateless_http=True)
+
+def _http_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Apply the HTTP flags, and refuse an unsafe set-up before anything starts or binds."""
+    from lsq_mcp.http import check_http_settings
+
+    if args.allowed_host:
+        hosts = tuple(h for value in args.allowed_host for h in parse_allowed_hosts(value, "--allowed-host"))
+        settings = settings.with_overrides(mcp_allowed_hosts=hosts)
+    check_http_settings(settings, args.host)
+    return settings
+
+
+def _serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
+    from lsq_mcp import http
+
+    try:  # bound first: a port in use stops start-up before anything else starts
+        sock = http.listen(args.host, args.port)
+    except ConfigError as exc:
+        print(f"lsq-mcp: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with sock, _account(settings, demo) as settings:
+        from lsq_mcp.server import create_server
+
+        app = http.create_http_app(settings, create_server(settings), host=args.host, port=args.port)
+        logger.info(
+            "Serving MCP at http://%s%s (%s; Host headers allowed: %s)",
+            http.host_header(args.host, args.port),
+            http.MCP_PATH,
+            "bearer token required" if settings.mcp_token else "no token: loopback only",
+            ", ".join(settings.mcp_allowed_hosts or http.default_allowed_hosts(args.host, args.port)),
         )
-    else:
-        server.run("stdio")
+        if http.is_wildcard(args.host) and settings.mcp_allowed_hosts is None:
+            logger.warning(
+                "Listening on every address, but only loopback Host headers are accepted: set "
+                "LSQ_MCP_ALLOWED_HOSTS (or --allowed-host) to the names clients use to reach this server"
+            )
+        http.run(app, sock)
     return EXIT_OK
 
 

@@ -17,6 +17,9 @@ DEFAULT_HOST = "api.leadsquared.com"
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)\s*$")
+# A Host header pattern: a name or IPv4 address, or an IPv6 address in brackets, then an optional
+# port or `*` (any port). Compared with the Host header as is, so no scheme, path or user.
+_HOST_PATTERN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(\d{1,5}|\*))?$")
 
 
 class ConfigError(ValueError):
@@ -50,6 +53,8 @@ class Settings:
     max_retries: int
     redis_url: str | None = None
     mcp_token: str | None = None
+    # Host headers the HTTP transport accepts; None: the loopback names and the bound host, on its port.
+    mcp_allowed_hosts: tuple[str, ...] | None = None
 
     @property
     def has_keys(self) -> bool:
@@ -97,6 +102,7 @@ class Settings:
             max_retries=_parse_retries(get("LSQ_MAX_RETRIES") or "3"),
             redis_url=get("LSQ_REDIS_URL"),
             mcp_token=get("LSQ_MCP_TOKEN"),
+            mcp_allowed_hosts=_parse_optional_allowed_hosts(get("LSQ_MCP_ALLOWED_HOSTS")),
         )
 
 
@@ -146,3 +152,24 @@ def _parse_retries(value: str, variable: str = "LSQ_MAX_RETRIES") -> int:
     if not 0 <= number <= 20:
         raise ConfigError(variable, f"{value!r} must be a whole number from 0 to 20")
     return number
+
+
+def _parse_optional_allowed_hosts(value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else parse_allowed_hosts(value)
+
+
+def parse_allowed_hosts(value: str, variable: str = "LSQ_MCP_ALLOWED_HOSTS") -> tuple[str, ...]:
+    """Parse comma-separated `host[:port]` patterns (`host:*` for any port), lower-cased."""
+    patterns = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    if not patterns:
+        raise ConfigError(variable, f"{value!r} names no host; give host[:port] patterns, comma-separated")
+    for pattern in patterns:
+        match = _HOST_PATTERN_RE.fullmatch(pattern)
+        port = match.group(1) if match else None
+        if match is None or (port not in (None, "*") and not 1 <= int(port) <= 65535):
+            raise ConfigError(
+                variable,
+                f"{pattern!r} is not a host[:port] pattern such as mcp.example.com, "
+                "mcp.example.com:8443 or mcp.example.com:* (any port)",
+            )
+    return patterns
