@@ -6,16 +6,21 @@ lookup runs in the server's own task group, started as the server starts, so it 
 never cut short by the tool call that happened to ask first, and a tool call never
 waits behind it for long: past a short wait, or when the lookup fails, codes simply
 stay codes. Names past their time-to-live are still shown while they are refreshed.
+
+With LSQ_REDIS_URL the answer is shared (`SharedTypes`): a process reads what another one
+fetched, with the time it has left to live, before it calls the API itself.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import anyio
 from anyio.abc import TaskGroup
+from pydantic import TypeAdapter, ValidationError
 
 from lsq_mcp.client import LeadSquaredClient
 from lsq_mcp.errors import LeadSquaredError
@@ -26,6 +31,16 @@ logger = logging.getLogger(__name__)
 TTL_SECONDS = 3600.0
 # After a failure, names are not asked for again for this long (each try costs a rate-limit slot).
 RETRY_AFTER_FAILURE_SECONDS = 60.0
+_TYPES = TypeAdapter(list[RawActivityType])
+
+
+class SharedTypes(Protocol):
+    """The activity types shared with the other processes on the account (Redis)."""
+
+    async def get_or_fetch(self, fetch: Callable[[], Awaitable[str]], ttl: float) -> tuple[str, float]:
+        """The types as JSON and the seconds they stay fresh: another process's, or else `fetch()`'s,
+        stored for `ttl`. While one process fetches, the others wait for its answer."""
+        ...
 
 
 class ActivityTypeCache:
@@ -33,10 +48,12 @@ class ActivityTypeCache:
         self,
         client: LeadSquaredClient,
         *,
+        shared: SharedTypes | None = None,
         ttl: float = TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._shared = shared
         self._ttl = ttl
         self._clock = clock
         self._types: tuple[RawActivityType, ...] | None = None
@@ -66,13 +83,28 @@ class ActivityTypeCache:
             if self._failure is not None and self._failed_at >= asked_at:
                 raise self._failure
             try:
-                types = await self._client.get_activity_types()
+                types, fresh_for = await self._lookup()
             except LeadSquaredError as exc:
                 self._failure, self._failed_at = exc, self._clock()
                 raise
             self._types = tuple(t for t in types if t.code is not None)
-            self._expires = self._clock() + self._ttl
+            self._expires = self._clock() + fresh_for
         return self._types
+
+    async def _lookup(self) -> tuple[Sequence[RawActivityType], float]:
+        """The types and how long they stay fresh: from the other processes when shared, else the API."""
+        if self._shared is None:
+            return await self._client.get_activity_types(), self._ttl
+        text, fresh_for = await self._shared.get_or_fetch(self._fetch_json, self._ttl)
+        try:
+            return _TYPES.validate_json(text), fresh_for
+        except ValidationError:
+            # Not what this version stores (another version wrote it?): ask the API, keep it here.
+            logger.info("Shared activity type names are unreadable; looking them up for this process")
+            return await self._client.get_activity_types(), self._ttl
+
+    async def _fetch_json(self) -> str:
+        return _TYPES.dump_json(await self._client.get_activity_types(), by_alias=True).decode()
 
     async def names(self, wait: float) -> dict[int, str]:
         """Code → name as known now, waiting at most `wait` seconds for a first lookup."""

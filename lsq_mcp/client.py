@@ -32,6 +32,7 @@ from lsq_mcp.errors import (
     MalformedResponseError,
     NotConfiguredError,
     RateLimitError,
+    RedisUnavailableError,
     ServerError,
     UnreachableError,
     redact,
@@ -72,7 +73,8 @@ _LEADS = TypeAdapter(list[RawLead])
 MAX_WAIT_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
-# Beyond LSQ_TIMEOUT, what one attempt may spend holding a place: parsing, stamping it as done.
+# Beyond LSQ_TIMEOUT (which bounds the exchange), what one attempt may hold a place for: scheduling
+# delays, and stamping it as done in a shared limiter.
 ATTEMPT_SLACK_SECONDS = 10.0
 
 
@@ -475,4 +477,6 @@ def _short_reason(exc: LeadSquaredError) -> str:
         return f"HTTP {exc.status}"
     if isinstance(exc, UnreachableError):
         return exc.reason
+    if isinstance(exc, RedisUnavailableError):
+        return f"Redis at {exc.address}: {exc.reason}"
     return type(exc).__name__

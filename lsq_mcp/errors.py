@@ -5,6 +5,8 @@ The exception tree:
 * LeadSquaredError            every failure of an API call; `str()` is the message for people
   + NotConfiguredError        no keys: names LSQ_ACCESS_KEY / LSQ_SECRET_KEY
   + UnreachableError          timeout, refused connection, DNS: the host could not be reached
+  + RedisUnavailableError     LSQ_REDIS_URL is set but Redis cannot be used (unreachable, refused,
+                              redis-py missing): no API call is made, the shared limit fails closed
   + ApiError                  LeadSquared answered, and the answer is a failure
     - AuthenticationError     401 (or MXInvalidAccessDetailsException): the keys were refused
     - BadRequestError         400: LeadSquared's ExceptionMessage says what it disliked
@@ -60,6 +62,27 @@ class UnreachableError(LeadSquaredError):
         super().__init__(
             f"Could not reach LeadSquared at {host} ({reason}). Check LSQ_HOST and the network, "
             "then try again; raise LSQ_TIMEOUT if the account is slow to answer."
+        )
+
+
+class RedisUnavailableError(LeadSquaredError):
+    """The rate limit is shared through Redis (LSQ_REDIS_URL) and Redis cannot be used, so no call is
+    made: pacing alone could exceed the account's limit (see `lsq_mcp.redis_store`).
+
+    `address` is `host:port` (or the socket path), never the URL: it may hold a password."""
+
+    def __init__(self, address: str, reason: str, *, retryable: bool = True, fix: str | None = None) -> None:
+        self.address = address
+        self.reason = reason
+        self.retryable = retryable
+        super().__init__(
+            f"Could not use Redis at {address} to share the LeadSquared rate limit ({reason}), so no API "
+            "call was made. "
+            + (
+                fix
+                or "Check that Redis is running and that LSQ_REDIS_URL points at it, then try again "
+                "(unset LSQ_REDIS_URL to pace each process on its own)."
+            )
         )
 
 

@@ -9,6 +9,10 @@ LeadSquared counts a call when it arrives, which is some time after it leaves he
 (a new connection, a slow network). So a call holds its place in the window from the
 moment it is let through until it has finished, and only then is it stamped, with
 the time it finished: never earlier than LeadSquared's own count.
+
+`SlidingWindowLimiter` paces one process. With LSQ_REDIS_URL, `make_limiter` gives the
+same guarantee to every process sharing the account instead (`lsq_mcp.redis_store`);
+both satisfy `Limiter`.
 """
 
 from __future__ import annotations
@@ -17,16 +21,50 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 import anyio
 
-from lsq_mcp.settings import RateLimit
+from lsq_mcp.settings import RateLimit, Settings
 
 logger = logging.getLogger(__name__)
 
 # A window this much longer than the account's absorbs small differences between clocks.
 WINDOW_MARGIN = 0.01
+
+
+class Limiter(Protocol):
+    """What the client needs of a limiter, in one process or shared by many."""
+
+    @property
+    def limit(self) -> RateLimit:
+        """The limit paced to now: the configured one, or the real one once LeadSquared said it."""
+        ...
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """`async with limiter.slot():` waits for a place, first come first served, and holds it
+        while the call runs; a waiter cancelled before it gets a place takes none."""
+        ...
+
+    async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
+        """LeadSquared rejected a call: pace to `limit` (its real limit, when it said) from now on,
+        and start no call for `pause` seconds."""
+        ...
+
+    async def aclose(self) -> None:
+        """Let go of what the limiter holds (a connection to Redis)."""
+        ...
+
+
+def make_limiter(settings: Settings, *, hold: float) -> Limiter:
+    """The in-process limiter, or with LSQ_REDIS_URL one shared through Redis (redis-py is imported
+    only then). `hold` bounds how long one call can hold a place (see `RedisLimiter`)."""
+    if settings.redis_url is None:
+        return SlidingWindowLimiter(settings.rate_limit)
+    from lsq_mcp.redis_store import RedisStore
+
+    return RedisStore.open(settings).limiter(settings.rate_limit, hold=hold)
 
 
 class SlidingWindowLimiter:
@@ -77,6 +115,14 @@ class SlidingWindowLimiter:
     def pause(self, seconds: float) -> None:
         """A call was rejected for the rate limit: start no call for `seconds`."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
+        if limit is not None:
+            self.learn(limit)
+        self.pause(pause)
+
+    async def aclose(self) -> None:
+        pass
 
     def _wake(self) -> None:
         self._changed.set()
