@@ -100,7 +100,7 @@ class Settings:
             rate_limit=parse_rate_limit(get("LSQ_RATE_LIMIT") or "25/5"),
             timeout=_parse_positive_float("LSQ_TIMEOUT", get("LSQ_TIMEOUT") or "30"),
             max_retries=_parse_retries(get("LSQ_MAX_RETRIES") or "3"),
-            redis_url=get("LSQ_REDIS_URL"),
+            redis_url=_parse_redis_url(get("LSQ_REDIS_URL")),
             mcp_token=get("LSQ_MCP_TOKEN"),
             mcp_allowed_hosts=_parse_optional_allowed_hosts(get("LSQ_MCP_ALLOWED_HOSTS")),
         )
@@ -173,3 +173,16 @@ def parse_allowed_hosts(value: str, variable: str = "LSQ_MCP_ALLOWED_HOSTS") -> 
                 "mcp.example.com:8443 or mcp.example.com:* (any port)",
             )
     return patterns
+
+
+def _parse_redis_url(value: str | None, variable: str = "LSQ_REDIS_URL") -> str | None:
+    """A Redis URL (`redis://`, `rediss://` or `unix://`); its password is never echoed back."""
+    if value is None:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("redis", "rediss", "unix") or not rest.strip("/"):
+        shown = f"{scheme}://..." if rest else "the value given"
+        raise ConfigError(
+            variable, f"{shown} is not a Redis URL; use redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)"
+        )
+    return value

@@ -32,7 +32,7 @@ from lsq_mcp.redis_store import RedisLimiter, RedisStore, account_namespace
 from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from lsq_mcp.settings import RateLimit, Settings
-from tests.conftest import TOOL, connect, env_for, structured, text_of
+from tests.conftest import LSQ_MCP, TOOL, connect, env_for, structured, text_of
 from tests.test_ratelimit import most_in_any_window
 from tests.test_stdio import stdio
 
@@ -243,13 +243,15 @@ def stop_redis(url: str) -> None:
         probe.ping()
 
 
-async def test_a_malformed_url_is_a_tool_error_naming_the_variable(sandbox: SandboxServer) -> None:
-    async with connect(sandbox, LSQ_REDIS_URL=f"http://:{PASSWORD}@127.0.0.1:6379") as client:
-        result = await client.call_tool(TOOL, {"opportunity_id": OPP_BIG})
-    assert result.is_error
-    assert "LSQ_REDIS_URL is not a Redis URL" in text_of(result)
-    assert PASSWORD not in text_of(result)
-    assert sandbox.state.requests == []
+def test_a_malformed_url_stops_start_up_naming_the_variable() -> None:
+    env = {"PATH": "/usr/bin:/bin", "LSQ_REDIS_URL": f"http://:{PASSWORD}@127.0.0.1:6379"}
+    done = subprocess.run(
+        [LSQ_MCP, "serve"], capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 2
+    assert "LSQ_REDIS_URL" in done.stderr
+    assert PASSWORD not in done.stderr
+    assert done.stdout == ""
 
 
 async def test_without_the_redis_package_the_error_names_the_extra(

@@ -62,6 +62,23 @@ def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
     assert repr(value) in str(caught.value)
 
 
+@pytest.mark.parametrize("url", ["localhost:6379", "http://redis:6379", "redis://", "pass@redis"])
+def test_a_malformed_redis_url_names_the_variable_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"LSQ_REDIS_URL": url})
+    assert caught.value.variable == "LSQ_REDIS_URL"
+    assert "pass@" not in str(caught.value)
+
+
+def test_redis_url_forms() -> None:
+    for url in (
+        "redis://:s3cret@127.0.0.1:6379/0",
+        "rediss://cache.example.com:6380",
+        "unix:///run/redis.sock",
+    ):
+        assert Settings.from_env({"LSQ_REDIS_URL": url}).redis_url == url
+
+
 def test_keys_and_secrets() -> None:
     settings = Settings.from_env(
         {"LSQ_ACCESS_KEY": "u$abc", "LSQ_SECRET_KEY": " s3 ", "LSQ_MCP_TOKEN": "tok"}
