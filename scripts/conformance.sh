@@ -82,7 +82,8 @@ for scenario in "${SCENARIOS[@]}"; do
     fi
 done
 
-echo "${#SCENARIOS[@]} scenarios, ${#failed[@]} failed, $(($(date +%s) - started)) s"
+echo "conformance scenarios in $(($(date +%s) - started)) s:"
+echo "conformance: $((${#SCENARIOS[@]} - ${#failed[@]})) passed, ${#failed[@]} failed"
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "server log:"
     sed 's/^/    /' "$WORK/server.log"
