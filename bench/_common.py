@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
@@ -17,8 +18,10 @@ __all__ = [
     "SANDBOX_ACCESS_KEY",
     "SANDBOX_SECRET_KEY",
     "TOOL",
+    "Outcome",
     "env_for",
     "percentile",
+    "print_outcomes",
     "print_table",
     "running_sandbox",
     "verdict",
@@ -75,3 +78,58 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
+
+
+@dataclass
+class Outcome:
+    """One burst of tool calls against the sandbox's strict limit."""
+
+    calls: int
+    failed: int
+    accepted: int
+    rejected: int
+    busy_span: float  # first to last API call arriving at the sandbox
+    ideal_span: float  # the least that span can be under the limit: (ceil(accepted / C) - 1) * W
+    latencies: list[float]
+    wall: float
+    lookups: int | None = None  # ActivityTypes.Get as the servers started, where counted
+
+    @property
+    def utilisation(self) -> float:
+        """1.0 for a limiter that wastes nothing: the ideal span over the measured one."""
+        return self.ideal_span / self.busy_span if self.busy_span > 0 else math.nan
+
+    def column(self) -> list[str]:
+        cells = [
+            f"{self.calls - self.failed}/{self.calls}",
+            str(self.accepted),
+            str(self.rejected),
+            f"{self.ideal_span:.3f}",
+            f"{self.busy_span:.3f}",
+            f"{self.utilisation:.3f}",
+            f"{percentile(self.latencies, 50) * 1000:.0f}",
+            f"{percentile(self.latencies, 95) * 1000:.0f}",
+            f"{self.wall:.2f}",
+        ]
+        return cells if self.lookups is None else [*cells, str(self.lookups)]
+
+
+_LABELS = [
+    "calls succeeded",
+    "API calls accepted by sandbox",
+    "API calls rejected (429)",
+    "ideal first-to-last span (s)",
+    "measured first-to-last span (s)",
+    "utilisation (ideal/measured)",
+    "tool call p50 (ms)",
+    "tool call p95 (ms)",
+    "wall time (s)",
+    "activity type lookups at start",
+]
+
+
+def print_outcomes(header: Sequence[str], a: Outcome, b: Outcome) -> None:
+    """Two outcomes side by side, under `header` (the label column's title first)."""
+    columns = (a.column(), b.column())
+    rows = [[label, x, y] for label, x, y in zip(_LABELS, *columns, strict=False)]
+    print_table(header, rows)

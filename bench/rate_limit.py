@@ -33,10 +33,18 @@ import argparse
 import logging
 import math
 import time
-from dataclasses import dataclass
 
 import anyio
-from _common import OPP_BIG, TOOL, env_for, percentile, print_table, running_sandbox, verdict
+from _common import (
+    OPP_BIG,
+    TOOL,
+    Outcome,
+    env_for,
+    percentile,
+    print_outcomes,
+    running_sandbox,
+    verdict,
+)
 from mcp import Client
 
 from lsq_mcp.logs import configure_logging
@@ -47,22 +55,6 @@ from lsq_mcp.settings import ConfigError, RateLimit, Settings, parse_rate_limit
 UTILISATION_TARGET = 0.95
 # A scenario taking this much longer than its ideal duration is broken, not slow.
 TIMEOUT_FACTOR, TIMEOUT_SLACK = 3.0, 20.0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    calls: int
-    failed: int
-    accepted: int
-    rejected: int
-    busy_span: float
-    ideal_span: float
-    latencies: list[float]
-    wall: float
-
-    @property
-    def utilisation(self) -> float:
-        return self.ideal_span / self.busy_span if self.busy_span > 0 else math.nan
 
 
 async def burst(sandbox: SandboxServer, real: RateLimit, configured: RateLimit, calls: int) -> Outcome:
@@ -104,20 +96,6 @@ async def burst(sandbox: SandboxServer, real: RateLimit, configured: RateLimit, 
     )
 
 
-def column(outcome: Outcome) -> list[str]:
-    return [
-        f"{outcome.calls - outcome.failed}/{outcome.calls}",
-        str(outcome.accepted),
-        str(outcome.rejected),
-        f"{outcome.ideal_span:.3f}",
-        f"{outcome.busy_span:.3f}",
-        f"{outcome.utilisation:.3f}",
-        f"{percentile(outcome.latencies, 50) * 1000:.0f}",
-        f"{percentile(outcome.latencies, 95) * 1000:.0f}",
-        f"{outcome.wall:.2f}",
-    ]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=100, help="concurrent tool calls per scenario")
@@ -138,19 +116,7 @@ async def main() -> None:
         b = await burst(sandbox, real, configured, args.calls)
 
     print(f"{args.calls} concurrent tool calls; sandbox limit {real} (calls/seconds)")
-    labels = [
-        "calls succeeded",
-        "API calls accepted by sandbox",
-        "API calls rejected (429)",
-        "ideal first-to-last span (s)",
-        "measured first-to-last span (s)",
-        "utilisation (ideal/measured)",
-        "tool call p50 (ms)",
-        "tool call p95 (ms)",
-        "wall time (s)",
-    ]
-    rows = [[label, ca, cb] for label, ca, cb in zip(labels, column(a), column(b), strict=True)]
-    print_table(["", f"a: configured {real}", f"b: configured {configured}"], rows)
+    print_outcomes(["", f"a: configured {real}", f"b: configured {configured}"], a, b)
 
     a_util_ok = a.utilisation >= UTILISATION_TARGET
     a_reject_ok = a.rejected == 0 and a.failed == 0

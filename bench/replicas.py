@@ -35,11 +35,19 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-from _common import OPP_BIG, TOOL, env_for, percentile, print_table, running_sandbox, verdict
+from _common import (
+    OPP_BIG,
+    TOOL,
+    Outcome,
+    env_for,
+    percentile,
+    print_outcomes,
+    running_sandbox,
+    verdict,
+)
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -51,23 +59,6 @@ PROCESSES = 2
 LSQ_MCP = str(Path(sys.executable).parent / "lsq-mcp")
 # A scenario taking this much longer than its ideal duration is broken, not slow.
 TIMEOUT_FACTOR, TIMEOUT_SLACK = 4.0, 30.0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    calls: int
-    failed: int
-    accepted: int
-    rejected: int
-    lookups: int  # ActivityTypes.Get as the processes started
-    busy_span: float
-    ideal_span: float
-    latencies: list[float]
-    wall: float
-
-    @property
-    def utilisation(self) -> float:
-        return self.ideal_span / self.busy_span if self.busy_span > 0 else math.nan
 
 
 @contextmanager
@@ -165,21 +156,6 @@ async def scenario(sandbox: SandboxServer, real: RateLimit, calls: int, redis_ur
     )
 
 
-def column(outcome: Outcome) -> list[str]:
-    return [
-        f"{outcome.calls - outcome.failed}/{outcome.calls}",
-        str(outcome.accepted),
-        str(outcome.rejected),
-        f"{outcome.ideal_span:.3f}",
-        f"{outcome.busy_span:.3f}",
-        f"{outcome.utilisation:.3f}",
-        f"{percentile(outcome.latencies, 50) * 1000:.0f}",
-        f"{percentile(outcome.latencies, 95) * 1000:.0f}",
-        f"{outcome.wall:.2f}",
-        str(outcome.lookups),
-    ]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=100, help="concurrent tool calls, both processes")
@@ -200,20 +176,7 @@ async def main() -> None:
         f"{args.calls} concurrent tool calls over {PROCESSES} lsq-mcp processes (stdio), "
         f"each configured {real}; sandbox limit {real} (calls/seconds)"
     )
-    labels = [
-        "calls succeeded",
-        "API calls accepted by sandbox",
-        "API calls rejected (429)",
-        "ideal first-to-last span (s)",
-        "measured first-to-last span (s)",
-        "utilisation (ideal/measured)",
-        "tool call p50 (ms)",
-        "tool call p95 (ms)",
-        "wall time (s)",
-        "activity type lookups at start",
-    ]
-    rows = [[label, a, b] for label, a, b in zip(labels, column(alone), column(shared), strict=True)]
-    print_table(["", "a: each process alone", "b: shared through Redis"], rows)
+    print_outcomes(["", "a: each process alone", "b: shared through Redis"], alone, shared)
 
     reject_ok = shared.rejected == 0 and shared.failed == 0
     util_ok = shared.utilisation >= UTILISATION_TARGET

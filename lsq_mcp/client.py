@@ -35,6 +35,7 @@ from lsq_mcp.errors import (
     RedisUnavailableError,
     ServerError,
     UnreachableError,
+    cause_chain,
     redact,
 )
 from lsq_mcp.models import (
@@ -459,11 +460,7 @@ def _backoff(attempt: int) -> float:
 
 def _connect_reason(exc: httpx2.ConnectError) -> str:
     """Why a connection could not be opened, from the chain of causes (the async stack wraps them)."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
+    chain = cause_chain(exc)
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text or "nodename" in text:
         return "the host name could not be resolved"

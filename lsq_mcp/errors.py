@@ -26,6 +26,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def cause_chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what caused it, outermost first: async stacks wrap the socket's own error."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every occurrence of a secret in `text` with a placeholder."""
     for secret in secrets:

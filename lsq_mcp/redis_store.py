@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from lsq_mcp.errors import RedisUnavailableError, redact
+from lsq_mcp.errors import RedisUnavailableError, cause_chain, redact
 from lsq_mcp.ratelimit import WINDOW_MARGIN
 from lsq_mcp.settings import ConfigError, RateLimit, Settings, parse_rate_limit
 from lsq_mcp.values import clip
@@ -298,11 +298,7 @@ class RedisStore:
         from redis.exceptions import AuthenticationError, ResponseError
 
         # redis-py wraps the socket's error: read the whole chain.
-        chain: list[BaseException] = []
-        current: BaseException | None = exc
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = current.__cause__ or current.__context__
+        chain = cause_chain(exc)
         text = " ".join(str(e) for e in chain).lower()
         if any(isinstance(e, AuthenticationError) for e in chain) or "wrongpass" in text or "noauth" in text:
             return "it refused the user name or password in LSQ_REDIS_URL"
