@@ -46,7 +46,7 @@ from lsq_mcp.models import (
     RawOpportunityDetails,
     SortDirection,
 )
-from lsq_mcp.ratelimit import Limiter, make_limiter
+from lsq_mcp.ratelimit import Limiter, SlidingWindowLimiter
 from lsq_mcp.settings import RateLimit, Settings
 from lsq_mcp.values import clip
 
@@ -134,7 +134,7 @@ class LeadSquaredClient:
     ) -> None:
         self.settings = settings
         # The client owns its limiter (and closes it): in-process, or shared through LSQ_REDIS_URL.
-        self.limiter = limiter or make_limiter(settings, hold=longest_attempt(settings))
+        self.limiter = limiter or SlidingWindowLimiter(settings.rate_limit)
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
 

@@ -10,8 +10,8 @@ LeadSquared counts a call when it arrives, which is some time after it leaves he
 moment it is let through until it has finished, and only then is it stamped, with
 the time it finished: never earlier than LeadSquared's own count.
 
-`SlidingWindowLimiter` paces one process. With LSQ_REDIS_URL, `make_limiter` gives the
-same guarantee to every process sharing the account instead (`lsq_mcp.redis_store`);
+`SlidingWindowLimiter` paces one process. With LSQ_REDIS_URL, `lsq_mcp.redis_store` gives
+the same guarantee to every process sharing the account instead (`create_server` picks);
 both satisfy `Limiter`.
 """
 
@@ -26,7 +26,7 @@ from typing import Protocol
 
 import anyio
 
-from lsq_mcp.settings import RateLimit, Settings
+from lsq_mcp.settings import RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +55,6 @@ class Limiter(Protocol):
     async def aclose(self) -> None:
         """Let go of what the limiter holds (a connection to Redis)."""
         ...
-
-
-def make_limiter(settings: Settings, *, hold: float) -> Limiter:
-    """The in-process limiter, or with LSQ_REDIS_URL one shared through Redis (redis-py is imported
-    only then). `hold` bounds how long one call can hold a place (see `RedisLimiter`)."""
-    if settings.redis_url is None:
-        return SlidingWindowLimiter(settings.rate_limit)
-    from lsq_mcp.redis_store import RedisStore
-
-    return RedisStore.open(settings).limiter(settings.rate_limit, hold=hold)
 
 
 class SlidingWindowLimiter:
