@@ -19,7 +19,7 @@ import anyio
 
 from lsq_mcp.client import ActivitiesQuery, LeadSquaredClient
 from lsq_mcp.condense import PageRequest, condense, merge_pages
-from lsq_mcp.errors import LeadSquaredError
+from lsq_mcp.errors import BadRequestError, LeadSquaredError, ServerError
 from lsq_mcp.models import (
     ActivitiesResult,
     FoundOpportunities,
@@ -75,14 +75,31 @@ async def _walk(
     """`(total, rows from the query's first activity on)`, reading as few pages as the API allows."""
     start = (query.page_index - 1) * query.page_size
     index, size = big_page(query.page_index, query.page_size, max_activities)
-    first = await client.get_activities_page(replace(query, page_index=index, page_size=size))
-    end = min(first.record_count, start + max_activities)
+    try:
+        first = await client.get_activities_page(replace(query, page_index=index, page_size=size))
+    except (BadRequestError, ServerError) as exc:
+        if size == query.page_size or exc.retryable:
+            raise
+        # The API refuses pages this large (its maximum is unconfirmed): walk in the caller's size.
+        index, size = query.page_index, query.page_size
+        first = await client.get_activities_page(query)
+    total = first.record_count
+    if start >= total:
+        return total, []
+    end = min(total, start + max_activities)
     pages = {index: first}
-    if 0 < len(first.rows) < size and start + len(first.rows) < end:
-        # Fewer rows than asked while more exist: the API caps page sizes below ours. Walk again
-        # in pages of the size it gives; only page 1's place is certain, so only it is kept.
-        size = len(first.rows)
-        pages = {1: first} if index == 1 else {}
+    if len(first.rows) != min(size, total - (index - 1) * size):
+        # Not the rows that page holds: the API serves pages smaller than asked, and may count
+        # offsets in its own size. Page 1 is full in any size, so it tells that size; walk in it.
+        probe = (
+            first
+            if index == 1
+            else await client.get_activities_page(replace(query, page_index=1, page_size=size))
+        )
+        if not probe.rows:
+            return total, []
+        size = len(probe.rows)
+        pages = {1: probe}
     low, high = start // size + 1, max(math.ceil(end / size), index)
     todo = [i for i in range(low, high + 1) if i not in pages]
     planned, done = 1 + len(todo), 1

@@ -67,9 +67,10 @@ class ActivityTypeCache:
         self._refreshing = False
 
     def start(self, group: TaskGroup) -> None:
-        """Look names up in the background in `group` (the server's), starting now."""
-        self._group = group
-        self._refresh_soon()
+        """Look names up in the background in `group` (the server's), starting now (with keys)."""
+        if self._client.settings.has_keys:
+            self._group = group
+            self._refresh_soon()
 
     async def types(self) -> tuple[RawActivityType, ...]:
         """The activity types, from the cache while fresh; raises `LeadSquaredError` on failure."""
@@ -128,6 +129,10 @@ class ActivityTypeCache:
         except LeadSquaredError as exc:
             self._quiet_until = self._clock() + RETRY_AFTER_FAILURE_SECONDS
             logger.info("Activity type names unavailable, showing codes: %s", exc)
+        except Exception:
+            # This runs in the server's own task group: whatever happens, the server lives on.
+            self._quiet_until = self._clock() + RETRY_AFTER_FAILURE_SECONDS
+            logger.exception("Activity type names unavailable, showing codes")
         finally:
             self._refreshing = False
             self._refreshed.set()

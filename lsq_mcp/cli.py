@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from lsq_mcp import __version__
+from lsq_mcp.errors import NotConfiguredError
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts
 
@@ -86,11 +87,12 @@ def build_parser(*, sandbox_help: bool = False) -> argparse.ArgumentParser:
 
     commands.add_parser(
         "sandbox",
+        parents=[demo],  # accepted like on every command; the sandbox is the demo account already
         help="run the built-in LeadSquared sandbox over HTTP",
         description="Run the LeadSquared look-alike used by --demo, the tests and the benchmarks.",
         epilog=_sample_ids_epilog() if sandbox_help else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    ).add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    ).add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
     return parser
 
 
@@ -202,6 +204,10 @@ async def _print_activities(settings: Settings, args: argparse.Namespace) -> int
         arguments["activity_event_code"] = args.event_code
     if args.all:
         arguments |= {"fetch_all": True, "max_activities": args.max_activities}
+    if not settings.has_keys:
+        # The tool would say the same; without keys this command is a configuration error.
+        print(f"lsq-mcp: {NotConfiguredError(settings.missing_keys)}", file=sys.stderr)
+        return EXIT_USAGE
     progress = _ProgressBar() if args.all and sys.stderr.isatty() else None
     async with Client(create_server(settings)) as client:
         result = await client.call_tool(
@@ -241,5 +247,9 @@ def _run_sandbox(port: int) -> int:
     from lsq_mcp.sandbox.server import serve_forever
 
     configure_logging(())
-    serve_forever(port)
+    try:
+        serve_forever(port)
+    except OSError as exc:
+        print(f"lsq-mcp: --port: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK

@@ -14,7 +14,9 @@ import random
 import re
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -63,6 +65,7 @@ LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
 OPPORTUNITIES_PAGE_SIZE = 200
 # The request-side name of the activity creation time (the answer calls it PACreatedOn).
 DEFAULT_SORT_COLUMN = "CreatedOn"
+FALLBACK_SORT_COLUMN = "PACreatedOn"
 RATE_LIMIT_EXCEPTION = "MXAPIRateLimitExceededException"
 AUTH_EXCEPTION = "MXInvalidAccessDetailsException"
 _LIMIT_RE = re.compile(r"limit of (\d+) in (\d+(?:\.\d+)?) ?second", re.IGNORECASE)
@@ -137,6 +140,7 @@ class LeadSquaredClient:
         self.limiter = limiter or SlidingWindowLimiter(settings.rate_limit)
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
+        self._creation_column = DEFAULT_SORT_COLUMN
 
     async def __aenter__(self) -> LeadSquaredClient:
         return self
@@ -153,7 +157,27 @@ class LeadSquaredClient:
         await self.limiter.aclose()
 
     async def get_activities_page(self, query: ActivitiesQuery) -> RawActivitiesPage:
-        """One page of an opportunity's activities."""
+        """One page of an opportunity's activities.
+
+        The request-side name of the creation time is unconfirmed: when LeadSquared refuses the
+        default sort column by name, the answer's own name for it is tried, and kept if it works.
+        """
+        if query.sort_column == DEFAULT_SORT_COLUMN:
+            query = replace(query, sort_column=self._creation_column)
+        try:
+            return await self._activities_page(query)
+        except ApiError as exc:
+            refused = (exc.upstream_message or "").lower()
+            if query.sort_column != DEFAULT_SORT_COLUMN or DEFAULT_SORT_COLUMN.lower() not in refused:
+                raise
+        page = await self._activities_page(replace(query, sort_column=FALLBACK_SORT_COLUMN))
+        logger.info(
+            "LeadSquared refused sorting on %s; sorting on %s", DEFAULT_SORT_COLUMN, FALLBACK_SORT_COLUMN
+        )
+        self._creation_column = FALLBACK_SORT_COLUMN
+        return page
+
+    async def _activities_page(self, query: ActivitiesQuery) -> RawActivitiesPage:
         return await self.call(
             "POST",
             ACTIVITIES_PATH,
@@ -262,13 +286,24 @@ class LeadSquaredClient:
         try:
             # The whole exchange, not each phase of it, must fit in LSQ_TIMEOUT.
             with anyio.fail_after(self.settings.timeout):
-                response = await self._client().request(method, path, params=params, json=body)
+                client = self._client()
+                response = await client.send(
+                    client.build_request(method, path, params=params, json=body), stream=True
+                )
+                try:
+                    await response.aread()
+                except httpx2.DecodingError:
+                    raise _undecodable(response.status_code, response.headers) from None
+                finally:
+                    await response.aclose()
         except TimeoutError:
             raise UnreachableError(host, f"no answer within {self.settings.timeout:g}s") from None
+        except httpx2.DecodingError:  # some transports decode before the body is read
+            raise _undecodable(None, {}) from None
         except httpx2.ConnectError as exc:
             raise UnreachableError(host, _connect_reason(exc)) from None
-        except httpx2.TransportError as exc:
-            raise UnreachableError(host, f"the connection failed: {type(exc).__name__}") from None
+        except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
+            raise UnreachableError(host, f"the exchange failed: {type(exc).__name__}") from None
         return response
 
     def _client(self) -> httpx2.AsyncClient:
@@ -298,16 +333,22 @@ def interpret(
     window: float,
     secrets: tuple[str, ...],
 ) -> T:
-    """What an answer means: the parsed data, or the `LeadSquaredError` it amounts to."""
-    text = redact(content.decode("utf-8", errors="replace"), secrets)
+    """What an answer means: the parsed data, or the `LeadSquaredError` it amounts to.
+
+    Data is parsed as it came; only what an error quotes of the answer is scrubbed of the keys
+    (an error page may echo a request back)."""
+    raw = content.decode("utf-8", errors="replace")
     try:
-        body: Any = json.loads(text)
+        body: Any = json.loads(raw)
     except ValueError:
         body = None
-    exception_type, message = _error_fields(body)
+    text = redact(raw, secrets)
+    exception_type, message = (
+        redact(part, secrets) if part is not None else None for part in _error_fields(body, status)
+    )
 
     if status == 429 or exception_type == RATE_LIMIT_EXCEPTION:
-        raise _rate_limit_error(status, headers, exception_type, message, window)
+        raise _rate_limit_error(status, headers, exception_type, message or clip(text, 300) or None, window)
     if status == 200 and exception_type is None and message is None and body is not None:
         try:
             return parse(body)
@@ -324,9 +365,10 @@ def interpret(
             upstream_message=message,
         )
     if status == 404:
+        said = f" ({_detail(exception_type, message)})" if message or exception_type else ""
         raise EndpointNotFoundError(
-            f"LeadSquared answered 404: the API was not found on {host}. Check LSQ_HOST: it must be your "
-            "account's API host (e.g. api-in21.leadsquared.com), not the web app's address.",
+            f"LeadSquared answered 404: the API was not found on {host}{said}. Check LSQ_HOST: it must be "
+            "your account's API host (e.g. api-in21.leadsquared.com), not the web app's address.",
             status=status,
             exception_type=exception_type,
             upstream_message=message,
@@ -360,11 +402,16 @@ def interpret(
     )
 
 
-def _error_fields(body: Any) -> tuple[str | None, str | None]:
-    """`(ExceptionType, ExceptionMessage)` when the body is a LeadSquared error, else `(None, None)`."""
+def _error_fields(body: Any, status: int) -> tuple[str | None, str | None]:
+    """`(ExceptionType, ExceptionMessage)` when the body is a LeadSquared error, else `(None, None)`.
+    Under an error status, a bare `{"Message": ...}` (the web framework's own error) counts too."""
     if not isinstance(body, dict):
         return None, None
-    is_error = str(body.get("Status", "")).lower() == "error" or "ExceptionType" in body
+    is_error = (
+        str(body.get("Status", "")).lower() == "error"
+        or "ExceptionType" in body
+        or (status >= 400 and ("Message" in body or "ExceptionMessage" in body))
+    )
     if not is_error:
         return None, None
     exception_type = body.get("ExceptionType")
@@ -410,7 +457,7 @@ def _exhausted(exc: RateLimitError, retries: int) -> RateLimitError:
     how = "429 Too Many Requests" if exc.status == 429 else f"429 rate limit, sent inside HTTP {exc.status}"
     return RateLimitError(
         f"LeadSquared's rate limit was exceeded ({how}) {tries}; "
-        f"the account's limit is {limit}. Try again in {exc.retry_after:g} seconds, and if this "
+        f"the account's limit is {limit}. Try again in {_seconds(exc.retry_after)}, and if this "
         "repeats set LSQ_RATE_LIMIT to your plan's limit (e.g. 10/5).",
         status=exc.status,
         retry_after=exc.retry_after,
@@ -448,7 +495,13 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        return None  # an HTTP date: rare enough to fall back on the window
+        try:
+            when = parsedate_to_datetime(value)  # the other form: an HTTP date
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
     return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
 
 
@@ -477,3 +530,17 @@ def _short_reason(exc: LeadSquaredError) -> str:
     if isinstance(exc, RedisUnavailableError):
         return f"Redis at {exc.address}: {exc.reason}"
     return type(exc).__name__
+
+
+def _seconds(value: float) -> str:
+    return "1 second" if value == 1 else f"{value:g} seconds"
+
+
+def _undecodable(status: int | None, headers: Mapping[str, str]) -> MalformedResponseError:
+    encoding = headers.get("content-encoding", "its Content-Encoding")
+    answered = f"answered {status}" if status is not None else "answered"
+    return MalformedResponseError(
+        f"LeadSquared {answered} with a malformed body that could not be decoded ({encoding}). "
+        "Check that LSQ_HOST is the API host; if it is, try again later.",
+        status=status or 0,
+    )

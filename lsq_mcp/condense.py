@@ -153,7 +153,7 @@ def _activity(row: RawActivity, shared: frozenset[str], *, tag_lead: bool) -> Ac
     }
     note = shorten(html_to_text(row.note), NOTE_LIMIT) if row.note else None
     return Activity(
-        id=row.id or "",
+        id=row.id,
         event_code=row.event_code,
         created_at=iso_utc(row.created_at),
         event_name=row.event_name,

@@ -127,7 +127,7 @@ class Opportunity(Compact):
 class Activity(Compact):
     """One activity, renamed for people; only fields with a value are present."""
 
-    id: str = Field(description="ProspectActivityId")
+    id: str | Absent = Field(None, description="ProspectActivityId (absent only if LeadSquared left it out)")
     event_code: int | Absent = Field(None, description="ActivityEvent: the activity type's code")
     created_at: str | Absent = Field(
         None, description="PACreatedOn, ISO 8601 UTC (e.g. 2020-10-16T05:57:37Z); as sent if unreadable"

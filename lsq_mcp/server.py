@@ -19,6 +19,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from lsq_mcp import __version__
 from lsq_mcp.activities import find_lead_opportunities, read_activities
@@ -66,10 +67,10 @@ are named by list_activity_types. Cite activities by date and type when you summ
 """
 
 ACTIVITIES_DESCRIPTION = """\
-Activity timeline of one opportunity (deal): calls, emails, meetings, notes, status changes,
-each with date (UTC), type, who logged it, status and note. Newest first; filter by
-activity_event_code; page with page_index/page_size (25, up to 1000) or set fetch_all to
-read every page up to max_activities. Lead details are given once.
+Use when asked what happened on a deal, when, or by whom. The timeline of one opportunity:
+calls, emails, meetings, notes, status changes, each with date (UTC), type, who, status and
+note. Newest first; filter by activity_event_code; page with page_index/page_size, or set
+fetch_all to read every page up to max_activities. Lead details are given once.
 """
 
 OPPORTUNITY_DESCRIPTION = (
@@ -82,6 +83,15 @@ TYPES_DESCRIPTION = "The account's activity types: event code to name."
 
 # How long a tool call waits for the first lookup of activity type names before showing codes.
 NAMES_WAIT_SECONDS = 2.0
+# An optional argument: its schema is the bare type the contract names, never "or null"...
+Omitted = SkipJsonSchema[None]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """...and no `"default": null` beside it (leaving the argument out is the default)."""
+    schema.pop("default", None)
+
+
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
@@ -185,11 +195,18 @@ def create_server(
         ctx: Context[Any, Any],
         opportunity_id: Annotated[str, Field(pattern=GUID_PATTERN, description="The opportunity's GUID.")],
         activity_event_code: Annotated[
-            int | None, Field(ge=0, description="Only this activity type (e.g. 22 = outbound call).")
+            Annotated[int, Field(ge=0)] | Omitted,
+            Field(
+                description="Only this activity type (e.g. 22 = outbound call).",
+                json_schema_extra=_no_default,
+            ),
         ] = None,
         columns: Annotated[
-            list[Annotated[str, Field(pattern=NAME_PATTERN)]] | None,
-            Field(description='Extra activity fields to return, e.g. ["mx_Custom_1"].'),
+            list[Annotated[str, Field(pattern=NAME_PATTERN)]] | Omitted,
+            Field(
+                description='Extra activity fields to return, e.g. ["mx_Custom_1"].',
+                json_schema_extra=_no_default,
+            ),
         ] = None,
         page_index: Annotated[int, Field(ge=1, description="Page number, from 1.")] = 1,
         page_size: Annotated[int, Field(ge=1, le=1000, description="Activities per page.")] = 25,
@@ -239,11 +256,18 @@ def create_server(
     @server.tool(title="Find opportunities", description=FIND_DESCRIPTION, annotations=READ_ONLY)
     async def find_opportunities(
         email: Annotated[
-            str | None, Field(pattern=EMAIL_PATTERN, description="The lead's email address.")
+            Annotated[str, Field(pattern=EMAIL_PATTERN)] | Omitted,
+            Field(description="The lead's email address.", json_schema_extra=_no_default),
         ] = None,
-        lead_id: Annotated[str | None, Field(pattern=GUID_PATTERN, description="The lead's GUID.")] = None,
+        lead_id: Annotated[
+            Annotated[str, Field(pattern=GUID_PATTERN)] | Omitted,
+            Field(description="The lead's GUID.", json_schema_extra=_no_default),
+        ] = None,
         opportunity_type: Annotated[
-            int | None, Field(ge=0, description="Only this opportunity type (code, e.g. 12002).")
+            Annotated[int, Field(ge=0)] | Omitted,
+            Field(
+                description="Only this opportunity type (code, e.g. 12002).", json_schema_extra=_no_default
+            ),
         ] = None,
     ) -> Annotated[CallToolResult, FoundOpportunities]:
         if (email is None) == (lead_id is None):

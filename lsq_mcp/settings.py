@@ -94,8 +94,8 @@ class Settings:
             return value or None
 
         return cls(
-            access_key=get("LSQ_ACCESS_KEY"),
-            secret_key=get("LSQ_SECRET_KEY"),
+            access_key=_parse_key("LSQ_ACCESS_KEY", get("LSQ_ACCESS_KEY")),
+            secret_key=_parse_key("LSQ_SECRET_KEY", get("LSQ_SECRET_KEY")),
             base_url=parse_host(get("LSQ_HOST") or DEFAULT_HOST),
             rate_limit=parse_rate_limit(get("LSQ_RATE_LIMIT") or "25/5"),
             timeout=_parse_positive_float("LSQ_TIMEOUT", get("LSQ_TIMEOUT") or "30"),
@@ -111,6 +111,7 @@ def parse_host(value: str, variable: str = "LSQ_HOST") -> str:
     value = value.strip().rstrip("/")
     if "://" in value:
         scheme, rest = value.split("://", 1)
+        scheme = scheme.lower()
         if scheme not in ("http", "https") or not rest or "@" in rest or "?" in rest:
             raise ConfigError(
                 variable,
@@ -184,5 +185,16 @@ def _parse_redis_url(value: str | None, variable: str = "LSQ_REDIS_URL") -> str 
         shown = f"{scheme}://..." if rest else "the value given"
         raise ConfigError(
             variable, f"{shown} is not a Redis URL; use redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)"
+        )
+    return value
+
+
+def _parse_key(variable: str, value: str | None) -> str | None:
+    """A key travels in an HTTP header: printable ASCII only. The value is never echoed back."""
+    if value is not None and not all("!" <= c <= "~" for c in value):
+        raise ConfigError(
+            variable,
+            "holds characters an HTTP header cannot carry (spaces, accents, quotes pasted "
+            "from a document?); copy the key again from LeadSquared",
         )
     return value

@@ -78,9 +78,9 @@ def test_api_failure_exits_1(sandbox: SandboxServer) -> None:
     assert done.stdout == ""
 
 
-def test_missing_keys_exit_1_naming_them(sandbox: SandboxServer) -> None:
+def test_missing_keys_are_a_configuration_error_naming_them(sandbox: SandboxServer) -> None:
     done = run("activities", OPP_BIG, env=env_for(sandbox, LSQ_ACCESS_KEY="", LSQ_SECRET_KEY=""))
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "LSQ_ACCESS_KEY" in done.stderr
 
 
@@ -92,6 +92,9 @@ def test_missing_keys_exit_1_naming_them(sandbox: SandboxServer) -> None:
         (["activities", OPP_BIG, "--demo", "--page", "x"], {}, "--page"),
         (["activities", OPP_BIG, "--demo"], {"LSQ_RATE_LIMIT": "fast"}, "LSQ_RATE_LIMIT"),
         (["serve"], {"LSQ_TIMEOUT": "never"}, "LSQ_TIMEOUT"),
+        (["serve"], {"LSQ_ACCESS_KEY": "ключ"}, "LSQ_ACCESS_KEY"),
+        (["activities", OPP_BIG], {"LSQ_ACCESS_KEY": "a", "LSQ_SECRET_KEY": "two words"}, "LSQ_SECRET_KEY"),
+        (["sandbox", "--port", "99999"], {}, "--port"),
         (["frobnicate"], {}, "invalid choice"),
     ],
 )
@@ -162,3 +165,24 @@ def test_all_shows_a_progress_bar_on_a_terminal_only() -> None:
     assert "[##############################] page 1 of 1" in terminal.decode()
     piped = run("activities", OPP_BIG, "--demo", "--all", "--max-activities", "100")
     assert "[#" not in piped.stderr
+
+
+def test_demo_is_accepted_on_every_command() -> None:
+    for args in (
+        ["sandbox", "--demo", "--help"],
+        ["--demo", "sandbox", "--help"],
+        ["serve", "--demo", "--help"],
+    ):
+        done = run(*args)
+        assert done.returncode == 0, (args, done.stderr)
+
+
+def test_sandbox_port_in_use_exits_2() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        done = run("sandbox", "--port", str(sock.getsockname()[1]))
+    assert done.returncode == 2
+    assert "--port" in done.stderr

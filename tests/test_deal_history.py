@@ -245,3 +245,44 @@ async def test_the_text_keeps_to_its_budget_and_the_structure_stays_whole(
     assert lines[3].startswith(data["activities"][0]["created_at"][:10])
     assert int(summary.split()[1]) == HUGE - shown
     assert updates[-1] == (5, 5)
+
+
+PAGINGS = [
+    # (page_size, page_index, max_activities)
+    (25, 1, 500),
+    (25, 3, 130),
+    (300, 2, 1),
+    (1000, 2, 500),
+    (50, 13, 10000),
+    (100, 7, 10000),
+    (7, 5, 33),
+    (640, 1, 10000),
+]
+
+
+@pytest.mark.parametrize(("clamp", "refuse"), [(None, 1000), (70, 1000), (None, 100), (100, 100)])
+async def test_fetch_all_returns_exactly_the_asked_activities_whatever_the_apis_page_limits(
+    sandbox: SandboxServer, clamp: int | None, refuse: int
+) -> None:
+    """Against an API that caps page sizes silently, refuses large ones, or both: fetch_all gives
+    the same activities as reading every activity one page at a time would, from page_index on."""
+    async with connect(sandbox) as client:
+        everything = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 1000}))[
+            "activities"
+        ]
+        sandbox.state.config = SandboxConfig(rate_limit=None, max_page_size=clamp, page_size_limit=refuse)
+        for page_size, page_index, most in PAGINGS:
+            arguments = {
+                "opportunity_id": OPP_BIG,
+                "fetch_all": True,
+                "page_size": page_size,
+                "page_index": page_index,
+                "max_activities": most,
+            }
+            result = await client.call_tool(TOOL, arguments)
+            if page_size > refuse:
+                assert result.is_error, "the caller's own page size is refused: the API says so"
+                continue
+            start = (page_index - 1) * page_size
+            got = [a["id"] for a in structured(result)["activities"]]
+            assert got == [a["id"] for a in everything[start : start + most]], (clamp, refuse, arguments)

@@ -24,6 +24,7 @@ def test_defaults() -> None:
         (" api-us11.leadsquared.com/ ", "https://api-us11.leadsquared.com"),
         ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
         ("https://proxy.example.com/lsq/", "https://proxy.example.com/lsq"),
+        ("HTTPS://api-in21.leadsquared.com", "https://api-in21.leadsquared.com"),
     ],
 )
 def test_host_forms(host: str, base_url: str) -> None:

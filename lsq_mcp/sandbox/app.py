@@ -224,13 +224,13 @@ def _number(value: Any, default: int) -> int:
     raise _bad_body()
 
 
-def _paging(body: dict[str, Any]) -> tuple[int, int]:
+def _paging(body: dict[str, Any], most: int = MAX_PAGE_SIZE) -> tuple[int, int]:
     """(PageIndex, PageSize) with LeadSquared's limits; PageIndex counts from 1."""
     paging = _section(body, "Paging")
     index = _number(paging.get("PageIndex"), 1)
     size = _number(paging.get("PageSize"), DEFAULT_PAGE_SIZE)
-    if size > MAX_PAGE_SIZE:
-        raise ApiError(500, INVALID_INPUT, f"PageSize can not be more than {MAX_PAGE_SIZE}")
+    if size > most:
+        raise ApiError(500, INVALID_INPUT, f"PageSize can not be more than {most}")
     if size < 1:
         raise ApiError(500, INVALID_INPUT, "PageSize should be greater than 0")
     if index < 1:
@@ -325,7 +325,7 @@ async def activities_of_opportunity(request: Request, state: SandboxState) -> Re
     opportunity_id = _guid_param(request, "opportunityId", "Invalid OpportunityId")
     event_code = _int_param(request, "activityEventCode", "Invalid ActivityEventCode")
     body = await _json_body(request)
-    index, size = _paging(body)
+    index, size = _paging(body, state.config.page_size_limit)
     if state.config.max_page_size is not None:
         size = min(size, state.config.max_page_size)
     include = _include_columns(body)

@@ -37,7 +37,9 @@ class SandboxConfig:
     region_host: str | None = None
     latency: float = 0.0
     latency_jitter: float = 0.0
-    # An API that silently serves smaller pages than asked (the real maximum is unconfirmed).
+    # The real maximum page size is unconfirmed. An API may refuse larger pages with an error...
+    page_size_limit: int = 1000
+    # ...or silently serve smaller pages than asked, counting offsets in its own size.
     max_page_size: int | None = None
 
 
