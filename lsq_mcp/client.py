@@ -373,6 +373,17 @@ def interpret(
             exception_type=exception_type,
             upstream_message=message,
         )
+    if status in _TRANSIENT_STATUSES:
+        # A gateway's or a busy server's answer, whatever its body says: worth another try.
+        said = f": {_detail(exception_type, message)}" if message or exception_type else ""
+        raise ServerError(
+            f"LeadSquared answered {status} (unavailable){said}. It is usually temporary: "
+            "try again in a minute.",
+            status=status,
+            retryable=True,
+            exception_type=exception_type,
+            upstream_message=message,
+        )
     if message is not None or exception_type is not None:
         # A LeadSquared error body: a logical error, whatever the status (200 included).
         raise ServerError(
@@ -382,7 +393,7 @@ def interpret(
             exception_type=exception_type,
             upstream_message=message,
         )
-    if status == 500 or status in _TRANSIENT_STATUSES:
+    if status == 500:
         raise ServerError(
             f"LeadSquared answered {status} (server error) with no detail. It is usually temporary: "
             "try again in a minute.",

@@ -186,3 +186,18 @@ async def test_keys_travel_in_headers_with_their_documented_names() -> None:
     assert b"x-LSQ-AccessKey" in raw_names
     assert b"x-LSQ-SecretKey" in raw_names
     assert "u$rA1" not in str(request.url)
+
+
+async def test_a_503_is_retried_whatever_its_body_says() -> None:
+    answers = iter(
+        [
+            httpx2.Response(
+                503,
+                json={"Status": "Error", "ExceptionType": "MXServiceUnavailable", "ExceptionMessage": "Busy"},
+            ),
+            activities([ROW]),
+        ]
+    )
+    async with lookalike(types_or(lambda _: next(answers))) as client:
+        result = await client.call_tool(TOOL, {"opportunity_id": OPP})
+    assert structured(result)["returned"] == 1
