@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 DEFAULT_HOST = "api.leadsquared.com"
 
@@ -75,9 +76,9 @@ class Settings:
         """The host part of `base_url`, for messages (never carries keys)."""
         return self.base_url.split("://", 1)[1].split("/", 1)[0]
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields replaced (CLI flags override their variables)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
     @property
     def secrets(self) -> tuple[str, ...]:
