@@ -23,7 +23,7 @@ from lsq_mcp.models import (
     RawActivity,
     SortDirection,
 )
-from lsq_mcp.values import blank_to_none, clip, dot_join, html_to_text, iso_utc, labelled, shorten, to_int
+from lsq_mcp.values import clip, dot_join, html_to_text, iso_utc, labelled, shorten, to_int
 
 # A note longer than this is cut in the structured result (the text timeline cuts harder).
 NOTE_LIMIT = 2000
@@ -173,13 +173,17 @@ def _activity(row: RawActivity, shared: frozenset[str], *, tag_lead: bool) -> Ac
 
 def _clean(value: Any) -> Any:
     """A field's value without blanks; JSON text (custom field sets) becomes the object it holds."""
-    value = blank_to_none(value)
-    if isinstance(value, str) and value[0] in "[{":
+    if isinstance(value, str):  # nearly every value: the quick way first
+        value = value.strip()
+        if not value:
+            return None
+        if value[0] not in "[{":
+            return value
         try:
             value = json.loads(value)
         except ValueError:
             return value
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         cleaned = {str(k): c for k, v in value.items() if (c := _clean(v)) is not None}
         return cleaned or None
     if isinstance(value, list):

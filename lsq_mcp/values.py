@@ -89,7 +89,9 @@ def parse_date(value: Any) -> datetime | str | None:
 def iso_utc(value: datetime | str | None) -> str | None:
     """`2020-10-16T05:57:37Z` for a datetime; text that was not a date passes through."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     return value
 
 
