@@ -365,7 +365,7 @@ def interpret(
             upstream_message=message,
         )
     if status == 404:
-        said = f" ({_detail(exception_type, message)})" if message or exception_type else ""
+        said = _said(" (", exception_type, message, ")")
         raise EndpointNotFoundError(
             f"LeadSquared answered 404: the API was not found on {host}{said}. Check LSQ_HOST: it must be "
             "your account's API host (e.g. api-in21.leadsquared.com), not the web app's address.",
@@ -375,7 +375,7 @@ def interpret(
         )
     if status in _TRANSIENT_STATUSES:
         # A gateway's or a busy server's answer, whatever its body says: worth another try.
-        said = f": {_detail(exception_type, message)}" if message or exception_type else ""
+        said = _said(": ", exception_type, message)
         raise ServerError(
             f"LeadSquared answered {status} (unavailable){said}. It is usually temporary: "
             "try again in a minute.",
@@ -433,6 +433,11 @@ def _error_fields(body: Any, status: int) -> tuple[str | None, str | None]:
     )
 
 
+def _said(before: str, exception_type: str | None, message: str | None, after: str = "") -> str:
+    """What LeadSquared said, framed for a sentence; nothing when it said nothing."""
+    return f"{before}{_detail(exception_type, message)}{after}" if message or exception_type else ""
+
+
 def _detail(exception_type: str | None, message: str | None) -> str:
     if message and exception_type:
         return f"{message.rstrip('.')} ({exception_type})"
@@ -480,7 +485,7 @@ def _exhausted(exc: RateLimitError, retries: int) -> RateLimitError:
 
 def _auth_error(status: int, exception_type: str | None, message: str | None, host: str) -> ApiError:
     other_hosts = [h for h in _HOST_RE.findall(message or "") if h.lower() != host.lower()]
-    detail = f": {_detail(exception_type, message)}" if message or exception_type else ""
+    detail = _said(": ", exception_type, message)
     if other_hosts:
         hint = (
             f"LeadSquared says the account lives on {other_hosts[0]}: set LSQ_HOST={other_hosts[0]} "
