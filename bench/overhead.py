@@ -55,7 +55,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from minimal_server import server as minimal_server
 
-from lsq_mcp.client import ACTIVITIES_PATH
+from lsq_mcp.api.endpoints import ACTIVITIES_PATH
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.sandbox import SandboxServer
 from lsq_mcp.server import create_server

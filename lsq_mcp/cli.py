@@ -24,6 +24,8 @@ from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts
 logger = logging.getLogger("lsq_mcp")
 
 EXIT_OK, EXIT_API_FAILED, EXIT_USAGE = 0, 1, 2
+# Failed tool calls that are the caller's to fix (by their kind, `ERROR_KIND_META`): exit 2, not 1.
+USAGE_ERRORS = frozenset({"InvalidArgumentError", "NotConfiguredError"})
 
 
 def _sample_ids_epilog() -> str:
@@ -192,7 +194,7 @@ def _serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int
 async def _print_activities(settings: Settings, args: argparse.Namespace) -> int:
     from mcp import Client
 
-    from lsq_mcp.server import create_server
+    from lsq_mcp.server import ERROR_KIND_META, create_server
 
     arguments: dict[str, Any] = {
         "opportunity_id": args.opportunity_id,
@@ -218,7 +220,8 @@ async def _print_activities(settings: Settings, args: argparse.Namespace) -> int
     text = "".join(block.text for block in result.content if block.type == "text")
     if result.is_error:
         print(f"lsq-mcp: {text}", file=sys.stderr)
-        return EXIT_USAGE if text.startswith("Invalid argument") else EXIT_API_FAILED
+        kind = (result.meta or {}).get(ERROR_KIND_META)
+        return EXIT_USAGE if kind in USAGE_ERRORS else EXIT_API_FAILED
     if args.json:
         print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     else:

@@ -11,19 +11,25 @@ The exception tree:
     - AuthenticationError     401 (or MXInvalidAccessDetailsException): the keys were refused
     - BadRequestError         400: LeadSquared's ExceptionMessage says what it disliked
     - EndpointNotFoundError   404: the path does not exist on LSQ_HOST
-    - RateLimitError          429 or MXAPIRateLimitExceededException, after the retries
+    - RateLimitError          429 or MXAPIRateLimitExceededException
     - ServerError             500 (with LeadSquared's message when there is one), 502/503/504, other codes
     - MalformedResponseError  a body that is not the JSON expected
 
 Each carries its context as attributes (`status`, `exception_type`, `upstream_message`,
-`host`...), and each message says what happened and what to do, in one or two
-sentences. Upstream text is quoted after the keys have been scrubbed out of it
-(see `redact`), since an error page may echo a request back.
+`host`...) and builds its own message from them: what happened and what to do, in one or
+two sentences. Upstream text reaches an error only after the keys have been scrubbed out
+of it (see `redact`), since an error page may echo a request back.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+# An API host named in LeadSquared's 401 message: where the account really lives.
+_API_HOST_RE = re.compile(r"\b(api[\w-]*\.leadsquared\.com)\b", re.IGNORECASE)
+# 502, 503, 504: a gateway's or a busy server's answer, worth another try whatever its body says.
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
 
 
 def cause_chain(exc: BaseException) -> list[BaseException]:
@@ -44,6 +50,17 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _detail(exception_type: str | None, message: str | None) -> str:
+    """What LeadSquared said: its message, then its exception type."""
+    if message and exception_type:
+        return f"{message.rstrip('.')} ({exception_type})"
+    return (message or exception_type or "no detail").rstrip(".")
+
+
+def _seconds(value: float) -> str:
+    return "1 second" if value == 1 else f"{value:g} seconds"
+
+
 class LeadSquaredError(Exception):
     """A LeadSquared API call failed; the message is written for the person or model reading it."""
 
@@ -53,10 +70,9 @@ class LeadSquaredError(Exception):
 class NotConfiguredError(LeadSquaredError):
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
-        names = " and ".join(missing)
         super().__init__(
-            f"LeadSquared keys are not configured: set {names} in the MCP server's environment "
-            "(LeadSquared → My Profile → Settings → API and Webhooks), "
+            f"LeadSquared keys are not configured: set {' and '.join(missing)} in the MCP server's "
+            "environment (LeadSquared → My Profile → Settings → API and Webhooks), "
             "or run it with --demo to try the sandbox."
         )
 
@@ -77,7 +93,7 @@ class UnreachableError(LeadSquaredError):
 
 class RedisUnavailableError(LeadSquaredError):
     """The rate limit is shared through Redis (LSQ_REDIS_URL) and Redis cannot be used, so no call is
-    made: pacing alone could exceed the account's limit (see `lsq_mcp.redis_store`).
+    made: pacing alone could exceed the account's limit (see `lsq_mcp.pacing.redis`).
 
     `address` is `host:port` (or the socket path), never the URL: it may hold a password."""
 
@@ -85,14 +101,13 @@ class RedisUnavailableError(LeadSquaredError):
         self.address = address
         self.reason = reason
         self.retryable = retryable
+        fix = fix or (
+            "Check that Redis is running and that LSQ_REDIS_URL points at it, then try again "
+            "(unset LSQ_REDIS_URL to pace each process on its own)."
+        )
         super().__init__(
-            f"Could not use Redis at {address} to share the LeadSquared rate limit ({reason}), so no API "
-            "call was made. "
-            + (
-                fix
-                or "Check that Redis is running and that LSQ_REDIS_URL points at it, then try again "
-                "(unset LSQ_REDIS_URL to pace each process on its own)."
-            )
+            f"Could not use Redis at {address} to share the LeadSquared rate limit ({reason}), "
+            f"so no API call was made. {fix}"
         )
 
 
@@ -100,68 +115,183 @@ class ApiError(LeadSquaredError):
     """LeadSquared answered, and the answer is a failure."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        exception_type: str | None = None,
-        upstream_message: str | None = None,
+        self, *, status: int, exception_type: str | None = None, upstream_message: str | None = None
     ) -> None:
-        super().__init__(message)
         self.status = status
         self.exception_type = exception_type
         self.upstream_message = upstream_message
+        super().__init__(self.describe())
+
+    @property
+    def said(self) -> str:
+        """What LeadSquared said, for a sentence ("no detail" when it said nothing)."""
+        return _detail(self.exception_type, self.upstream_message)
+
+    @property
+    def said_anything(self) -> bool:
+        return bool(self.exception_type or self.upstream_message)
+
+    def describe(self) -> str:
+        return f"LeadSquared answered {self.status}: {self.said}."
 
 
 class AuthenticationError(ApiError):
-    pass
+    def __init__(
+        self,
+        *,
+        status: int,
+        host: str,
+        exception_type: str | None = None,
+        upstream_message: str | None = None,
+    ) -> None:
+        self.host = host
+        others = [h for h in _API_HOST_RE.findall(upstream_message or "") if h.lower() != host.lower()]
+        self.right_host = others[0] if others else None
+        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
+
+    def describe(self) -> str:
+        said = f": {self.said}" if self.said_anything else ""
+        if self.right_host:
+            hint = (
+                f"LeadSquared says the account lives on {self.right_host}: set "
+                f"LSQ_HOST={self.right_host} (it is now {self.host})."
+            )
+        else:
+            hint = (
+                "Check LSQ_ACCESS_KEY and LSQ_SECRET_KEY, and that LSQ_HOST is your account's region "
+                f"(now {self.host}; calling another region's host also answers 401)."
+            )
+        return f"LeadSquared answered 401, the keys were refused{said}. {hint}"
 
 
 class BadRequestError(ApiError):
-    pass
+    def describe(self) -> str:
+        return (
+            f"LeadSquared answered 400 (bad request): {self.said}. "
+            "Check the arguments against LeadSquared's rules."
+        )
 
 
 class EndpointNotFoundError(ApiError):
-    pass
+    def __init__(
+        self,
+        *,
+        status: int,
+        host: str,
+        exception_type: str | None = None,
+        upstream_message: str | None = None,
+    ) -> None:
+        self.host = host
+        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
+
+    def describe(self) -> str:
+        said = f" ({self.said})" if self.said_anything else ""
+        return (
+            f"LeadSquared answered 404: the API was not found on {self.host}{said}. Check LSQ_HOST: it "
+            "must be your account's API host (e.g. api-in21.leadsquared.com), not the web app's address."
+        )
 
 
 class RateLimitError(ApiError):
-    """The account's rate limit was hit; `retry_after` says when to try again."""
+    """The account's rate limit was hit; `retry_after` says when to try again. `retries` is set once the
+    client has spent its retries: the message then says the limit and when to try again."""
 
     def __init__(
         self,
-        message: str,
         *,
         status: int,
         retry_after: float,
         limit: tuple[int, float] | None,
         exception_type: str | None = None,
         upstream_message: str | None = None,
+        retries: int | None = None,
     ) -> None:
-        super().__init__(
-            message, status=status, exception_type=exception_type, upstream_message=upstream_message
-        )
         self.retry_after = retry_after
         self.limit = limit
+        self.retries = retries
+        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
+
+    def after_retries(self, retries: int) -> RateLimitError:
+        """The same answer, as the final error once `retries` retries are spent."""
+        return RateLimitError(
+            status=self.status,
+            retry_after=self.retry_after,
+            limit=self.limit,
+            exception_type=self.exception_type,
+            upstream_message=self.upstream_message,
+            retries=retries,
+        )
+
+    def describe(self) -> str:
+        if self.retries is None:
+            said = self.upstream_message or "no detail"
+            return f"LeadSquared answered {self.status}: rate limit exceeded ({said})."
+        limit = f"{self.limit[0]} calls per {self.limit[1]:g} seconds" if self.limit else "unknown"
+        retries = self.retries
+        tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with retries off"
+        how = (
+            "429 Too Many Requests"
+            if self.status == 429
+            else f"429 rate limit, sent inside HTTP {self.status}"
+        )
+        return (
+            f"LeadSquared's rate limit was exceeded ({how}) {tries}; the account's limit is {limit}. "
+            f"Try again in {_seconds(self.retry_after)}, and if this repeats set LSQ_RATE_LIMIT to your "
+            "plan's limit (e.g. 10/5)."
+        )
 
 
 class ServerError(ApiError):
-    """A failure on LeadSquared's side; `retryable` when it looks transient."""
+    """A failure on LeadSquared's side. `retryable` when it looks transient: a 502/503/504, or a 500
+    that says nothing. `excerpt` is the start of a body that is not LeadSquared's error shape."""
 
     def __init__(
         self,
-        message: str,
         *,
         status: int,
-        retryable: bool,
         exception_type: str | None = None,
         upstream_message: str | None = None,
+        excerpt: str | None = None,
     ) -> None:
-        super().__init__(
-            message, status=status, exception_type=exception_type, upstream_message=upstream_message
-        )
-        self.retryable = retryable
+        self.excerpt = excerpt
+        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
+        self.retryable = status in TRANSIENT_STATUSES or (status == 500 and not self.said_anything)
+
+    def describe(self) -> str:
+        if self.status in TRANSIENT_STATUSES:
+            said = f": {self.said}" if self.said_anything else ""
+            return (
+                f"LeadSquared answered {self.status} (unavailable){said}. It is usually temporary: "
+                "try again in a minute."
+            )
+        if self.said_anything:
+            # A LeadSquared error body: a logical error, whatever the status (200 included).
+            return f"LeadSquared answered {self.status} with an error: {self.said}."
+        if self.status == 500:
+            return (
+                "LeadSquared answered 500 (server error) with no detail. It is usually temporary: "
+                "try again in a minute."
+            )
+        return f"LeadSquared answered an unexpected HTTP {self.status}: {self.excerpt or ''!r}."
 
 
 class MalformedResponseError(ApiError):
-    """The body is not the JSON expected (an HTML page, cut-off JSON, another shape)."""
+    """The body is not the JSON expected (an HTML page, cut-off JSON, another shape), or could not be
+    decoded (`encoding`, its Content-Encoding); `excerpt` is its start."""
+
+    def __init__(self, *, status: int, excerpt: str | None = None, encoding: str | None = None) -> None:
+        self.excerpt = excerpt
+        self.encoding = encoding
+        super().__init__(status=status)
+
+    def describe(self) -> str:
+        answered = f"answered {self.status}" if self.status else "answered"
+        what = (
+            f"that could not be decoded ({self.encoding})"
+            if self.encoding is not None
+            else f"not the JSON expected: {self.excerpt or ''!r}"
+        )
+        return (
+            f"LeadSquared {answered} with a malformed body, {what}. "
+            "Check that LSQ_HOST is the API host; if it is, try again later."
+        )

@@ -73,6 +73,11 @@ def calls_made_by_tools(sandbox: SandboxServer) -> list[Any]:
     return [r for r in sandbox.state.requests if not r.path.endswith("ActivityTypes.Get")]
 
 
+def hits(sandbox: SandboxServer, endpoint: str) -> int:
+    """How many API calls the sandbox took whose path ends with `endpoint`."""
+    return sum(1 for r in sandbox.state.requests if r.path.endswith(endpoint))
+
+
 def text_of(result: CallToolResult) -> str:
     return "".join(block.text for block in result.content if block.type == "text")
 

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
-from lsq_mcp.condense import NOTE_LIMIT, PageRequest, condense, merge_pages, render_timeline
-from lsq_mcp.models import ActivitiesResult, RawActivitiesPage, RawActivity
-from lsq_mcp.values import html_to_text, iso_utc, parse_date, to_int
+from lsq_mcp.api.models import RawActivitiesPage, RawActivity
+from lsq_mcp.api.values import iso_utc, parse_date, to_int
+from lsq_mcp.api.walk import merge_pages
+from lsq_mcp.text import html_to_text
+from lsq_mcp.tools.activities.result import NOTE_LIMIT, ActivitiesResult, PageRequest, condense
+from lsq_mcp.tools.activities.timeline import render_timeline
 
 OPP = "9b2f3c4d-1111-4222-8333-444455556666"
 LEAD = "69e1c27e-dd08-4b53-b509-f353ad1c7f4d"

@@ -1,7 +1,6 @@
-"""Pacing API calls under the account's rate limit, shared by every call in the process.
+"""Pacing the calls of one process: a sliding window log.
 
-LeadSquared counts calls per account in a window of a few seconds and says so only
-by rejecting calls. A sliding window log lets a burst use the whole allowance at once
+A sliding window log lets a burst use the whole allowance at once
 (unlike a fixed sleep between calls) while no window of the limit's length ever sees
 more calls than it allows.
 
@@ -10,58 +9,28 @@ LeadSquared counts a call when it arrives, which is some time after it leaves he
 moment it is let through until it has finished, and only then is it stamped, with
 the time it finished: never earlier than LeadSquared's own count.
 
-`SlidingWindowLimiter` paces one process. With LSQ_REDIS_URL, `lsq_mcp.redis_store` gives
-the same guarantee to every process sharing the account instead (`create_server` picks);
-both satisfy `Limiter`.
+With LSQ_REDIS_URL, `lsq_mcp.pacing.redis` gives the same guarantee to every process
+sharing the account instead.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from contextlib import asynccontextmanager
 
 import anyio
 
+from lsq_mcp.pacing.limiter import WINDOW_MARGIN, LearnedLimit
 from lsq_mcp.settings import RateLimit
-
-logger = logging.getLogger(__name__)
-
-# A window this much longer than the account's absorbs small differences between clocks.
-WINDOW_MARGIN = 0.01
-
-
-class Limiter(Protocol):
-    """What the client needs of a limiter, in one process or shared by many."""
-
-    @property
-    def limit(self) -> RateLimit:
-        """The limit paced to now: the configured one, or the real one once LeadSquared said it."""
-        ...
-
-    def slot(self) -> AbstractAsyncContextManager[None]:
-        """`async with limiter.slot():` waits for a place, first come first served, and holds it
-        while the call runs; a waiter cancelled before it gets a place takes none."""
-        ...
-
-    async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
-        """LeadSquared rejected a call: pace to `limit` (its real limit, when it said) from now on,
-        and start no call for `pause` seconds."""
-        ...
-
-    async def aclose(self) -> None:
-        """Let go of what the limiter holds (a connection to Redis)."""
-        ...
 
 
 class SlidingWindowLimiter:
     """First come, first served: `async with limiter.slot():` waits for a place, then holds it."""
 
     def __init__(self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limit = limit
+        self._limit = LearnedLimit(limit)
         self._clock = clock
         self._finished: deque[float] = deque()
         self._in_flight = 0
@@ -73,7 +42,7 @@ class SlidingWindowLimiter:
 
     @property
     def limit(self) -> RateLimit:
-        return self._limit
+        return self._limit.current
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -91,24 +60,13 @@ class SlidingWindowLimiter:
             self._finished.append(self._clock())
             self._wake()
 
-    def learn(self, limit: RateLimit) -> None:
-        """LeadSquared said what the account's real limit is: pace to it from now on."""
-        if limit != self._limit:
-            logger.warning(
-                "LeadSquared's rate limit is %s calls per %gs, not the configured %s: pacing to it now",
-                limit.calls,
-                limit.seconds,
-                self._limit,
-            )
-            self._limit = limit
-
     def pause(self, seconds: float) -> None:
         """A call was rejected for the rate limit: start no call for `seconds`."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
         if limit is not None:
-            self.learn(limit)
+            self._limit.adopt(limit)
         self.pause(pause)
 
     async def aclose(self) -> None:
@@ -120,11 +78,12 @@ class SlidingWindowLimiter:
 
     def _delay(self, now: float) -> float:
         """How long until a call may start: 0 now, `inf` until a call in flight finishes."""
-        window = self._limit.seconds * (1 + WINDOW_MARGIN)
+        limit = self._limit.current
+        window = limit.seconds * (1 + WINDOW_MARGIN)
         while self._finished and self._finished[0] <= now - window:
             self._finished.popleft()
         wait = self._paused_until - now
-        excess = self._in_flight + len(self._finished) - self._limit.calls
+        excess = self._in_flight + len(self._finished) - limit.calls
         if excess >= 0:
             # The window frees up when the finished call `excess` places from its oldest leaves it;
             # if every place is held by a call in flight, only a call finishing frees one.

@@ -1,35 +1,27 @@
-"""Condensing: LeadSquared's raw rows → a compact result and a one-line-per-activity timeline.
+"""The structured result of `get_opportunity_activities`, and condensing raw rows into it.
 
-Pure functions over the models in `models.py`. The raw rows repeat the lead's
-details (and the opportunity's `O_` fields) on every activity; here they are given
-once. Blank values are dropped, codes become integers, dates ISO 8601 UTC, HTML
-notes plain text, and very long notes are shortened with a visible marker.
+Pure functions over pydantic models. The raw rows repeat the lead's details (and the
+opportunity's `O_` fields) on every activity; here they are given once. Blank values are
+dropped, codes become integers, dates ISO 8601 UTC, HTML notes plain text, and very long
+notes are shortened with a visible marker.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lsq_mcp.models import (
-    ActivitiesResult,
-    Activity,
-    Lead,
-    Opportunity,
-    RawActivitiesPage,
-    RawActivity,
-    SortDirection,
-)
-from lsq_mcp.values import clip, dot_join, html_to_text, iso_utc, labelled, shorten, to_int
+from pydantic import Field
+
+from lsq_mcp.api.models import RawActivity, SortDirection
+from lsq_mcp.api.values import iso_utc, to_int
+from lsq_mcp.text import html_to_text, shorten
+from lsq_mcp.tools.results import Absent, Compact, ToolResult
 
 # A note longer than this is cut in the structured result (the text timeline cuts harder).
 NOTE_LIMIT = 2000
-TIMELINE_NOTE_LIMIT = 160
-TIMELINE_FIELD_LIMIT = 40
-TIMELINE_MAX_FIELDS = 4
 _OPPORTUNITY_PREFIX = "O_"
 _OPPORTUNITY_NAMED = {
     "O_mx_Custom_1": "name",
@@ -38,6 +30,73 @@ _OPPORTUNITY_NAMED = {
     "O_ActivityEvent": "type_code",
     "O_ActivityEventName": "type_name",
 }
+
+
+class Lead(Compact):
+    """A lead (person) the activities belong to, given once however many rows repeat it."""
+
+    id: str | Absent = None
+    name: str | Absent = None
+    first_name: str | Absent = None
+    last_name: str | Absent = None
+    email: str | Absent = None
+    phone: str | Absent = None
+    owner: str | Absent = None
+    do_not_call: bool | Absent = None
+    do_not_email: bool | Absent = None
+
+
+class Opportunity(Compact):
+    """Opportunity fields (`O_…`) that are the same on every row, given once."""
+
+    name: str | Absent = Field(None, description="O_mx_Custom_1, the opportunity's name")
+    status: str | Absent = None
+    owner: str | Absent = None
+    type_code: int | Absent = Field(None, description="O_ActivityEvent, the opportunity type's code")
+    type_name: str | Absent = Field(None, description="O_ActivityEventName")
+    fields: dict[str, Any] | Absent = Field(None, description="Other O_ fields, prefix removed")
+
+
+class Activity(Compact):
+    """One activity, renamed for people; only fields with a value are present."""
+
+    id: str | Absent = Field(None, description="ProspectActivityId (absent only if LeadSquared left it out)")
+    event_code: int | Absent = Field(None, description="ActivityEvent: the activity type's code")
+    created_at: str | Absent = Field(
+        None, description="PACreatedOn, ISO 8601 UTC (e.g. 2020-10-16T05:57:37Z); as sent if unreadable"
+    )
+    event_name: str | Absent = None
+    activity_type: int | Absent = None
+    modified_at: str | Absent = None
+    created_by: str | Absent = None
+    modified_by: str | Absent = None
+    status: str | Absent = None
+    note: str | Absent = Field(None, description="Plain text (HTML removed); very long notes are shortened")
+    score: int | Absent = None
+    ip_latitude: float | Absent = None
+    ip_longitude: float | Absent = None
+    lead_id: str | Absent = Field(None, description="Only when the activities belong to more than one lead")
+    fields: dict[str, Any] | Absent = Field(
+        None, description="Custom, requested and other fields, by their LeadSquared names"
+    )
+
+
+class ActivitiesResult(ToolResult):
+    """The structured result of `get_opportunity_activities`."""
+
+    opportunity_id: str
+    total: int = Field(description="RecordCount: all matching activities, on every page")
+    returned: int = Field(description="How many activities this result holds")
+    has_more: bool = Field(description="Whether more matching activities exist past this result")
+    next_page_index: int | Absent = Field(
+        None, description="The page_index to ask for next (same page_size); absent when none"
+    )
+    page_index: int
+    page_size: int
+    sort_direction: SortDirection
+    opportunity: Opportunity | Absent = None
+    leads: list[Lead] | Absent = Field(None, description="The lead(s) of these activities, once each")
+    activities: list[Activity] = Field(description="In the order asked for")
 
 
 @dataclass(frozen=True)
@@ -78,20 +137,6 @@ def condense(
         leads=_leads(rows) or None,
         activities=[_activity(row, shared, tag_lead=len(lead_ids) > 1) for row in rows],
     )
-
-
-def merge_pages(pages: Sequence[RawActivitiesPage]) -> tuple[int, list[RawActivity]]:
-    """One list of rows from consecutive pages, without an activity twice (pages can shift under us)."""
-    total = pages[-1].record_count if pages else 0
-    seen: set[str] = set()
-    rows: list[RawActivity] = []
-    for page in pages:
-        for row in page.rows:
-            key = row.id or json.dumps(row.model_dump(mode="json", by_alias=True), sort_keys=True)
-            if key not in seen:
-                seen.add(key)
-                rows.append(row)
-    return total, rows
 
 
 def _leads(rows: Sequence[RawActivity]) -> list[Lead]:
@@ -194,118 +239,6 @@ def _clean(value: Any) -> Any:
 
 def _join(*parts: str | None) -> str | None:
     return " ".join(p for p in parts if p) or None
-
-
-# --- The text timeline ---
-
-# Common clients reject or cut tool results near 25,000 tokens: the text stays under this.
-TEXT_BUDGET = 100_000
-# Room kept for the summary of what did not fit.
-_SUMMARY_ROOM = 1_500
-
-
-def render_timeline(result: ActivitiesResult, budget: int = TEXT_BUDGET) -> str:
-    """A compact timeline a person reads at a glance: a header, then one line per activity.
-
-    Past `budget` characters, the newest activities stay in full and the rest are summarised
-    (counts by event, first and last date) with the pages to ask for to read them.
-    """
-    head = [_opportunity_line(result)]
-    lead_names: dict[str, str] = {}
-    for lead in result.leads or []:
-        head.append("Lead: " + dot_join(lead.name, lead.email, lead.phone, labelled("owner", lead.owner)))
-        if lead.id and lead.name:
-            lead_names[lead.id] = lead.name
-    head.append(_range_line(result))
-    lines = [_activity_line(activity, lead_names) for activity in result.activities]
-    text = "\n".join(head + lines)
-    if len(text) <= budget:
-        return text
-    return "\n".join(head + _within_budget(result, lines, budget - len("\n".join(head)) - _SUMMARY_ROOM))
-
-
-def _within_budget(result: ActivitiesResult, lines: list[str], room: int) -> list[str]:
-    """The newest lines that fit in `room`, and one line that summarises the others."""
-    newest_first = result.sort_direction == "newest_first"
-    order = range(len(lines)) if newest_first else range(len(lines) - 1, -1, -1)
-    kept: list[int] = []
-    used = 0
-    for i in order:
-        used += len(lines[i]) + 1
-        if used > room:
-            break
-        kept.append(i)
-    left_out = sorted(set(range(len(lines))) - set(kept))
-    summary = _summary(result, left_out, len(kept))
-    kept.sort()
-    shown = [lines[i] for i in kept]
-    return [*shown, summary] if newest_first else [summary, *shown]
-
-
-def _summary(result: ActivitiesResult, left_out: list[int], kept: int) -> str:
-    activities = [result.activities[i] for i in left_out]
-    dates = sorted(a.created_at[:10] for a in activities if a.created_at and a.created_at[:1].isdigit())
-    counts = Counter(_event_label(a) for a in activities)
-    by_event = ", ".join(f"{n} × {label}" for label, n in counts.most_common(12))
-    if len(counts) > 12:
-        by_event += f", {len(counts) - 12} more kinds"
-    span = f" ({dates[0]} to {dates[-1]})" if dates else ""
-    # The pages (of a size the text can hold) that cover the activities left out.
-    start = (result.page_index - 1) * result.page_size
-    size = min(1000, max(25, kept // 25 * 25))
-    first, last = (start + left_out[0]) // size + 1, (start + left_out[-1]) // size + 1
-    return (
-        f"… {len(activities)} older activities not shown as text{span}: {by_event}. "
-        f"All are in the structured result; to read them as text, ask for page_size={size} "
-        f"with page_index {first} to {last}."
-    )
-
-
-def _opportunity_line(result: ActivitiesResult) -> str:
-    opp = result.opportunity or Opportunity()
-    return "Opportunity " + dot_join(
-        result.opportunity_id, opp.name, opp.type_name, opp.status, labelled("owner", opp.owner)
-    )
-
-
-def _range_line(result: ActivitiesResult) -> str:
-    order = "newest first" if result.sort_direction == "newest_first" else "oldest first"
-    if not result.activities:
-        if result.total == 0:
-            return "No activities."
-        return f"No activities on page {result.page_index} ({result.total} in all)."
-    first = (result.page_index - 1) * result.page_size + 1
-    last = first + result.returned - 1
-    line = f"Activities {first}-{last} of {result.total}, {order}, times UTC."
-    if result.next_page_index is not None:
-        line += f" More: page_index={result.next_page_index}."
-    return line
-
-
-def _event_label(activity: Activity) -> str:
-    code = f"[{activity.event_code}]" if activity.event_code is not None else None
-    return " ".join(p for p in (activity.event_name, code) if p) or "activity"
-
-
-def _activity_line(activity: Activity, lead_names: Mapping[str, str]) -> str:
-    when = (activity.created_at or "no date").replace("T", " ")
-    if when.endswith("Z"):
-        when = when[:16]  # minutes are enough to read a timeline
-    parts = [when, _event_label(activity)]
-    if activity.created_by:
-        parts.append(f"by {activity.created_by}")
-    if activity.lead_id:
-        parts.append(f"lead {lead_names.get(activity.lead_id, activity.lead_id)}")
-    if activity.status:
-        parts.append(activity.status)
-    if activity.score:
-        parts.append(f"score {activity.score:+d}")
-    if activity.note:
-        parts.append('"' + clip(" / ".join(activity.note.splitlines()), TIMELINE_NOTE_LIMIT) + '"')
-    for key, value in list((activity.fields or {}).items())[:TIMELINE_MAX_FIELDS]:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        parts.append(f"{key}={clip(text, TIMELINE_FIELD_LIMIT)}")
-    return " · ".join(parts)
 
 
 def name_events(result: ActivitiesResult, names: Mapping[int, str]) -> ActivitiesResult:

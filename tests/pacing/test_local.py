@@ -7,7 +7,7 @@ import time
 import anyio
 import pytest
 
-from lsq_mcp.ratelimit import WINDOW_MARGIN, SlidingWindowLimiter
+from lsq_mcp.pacing import WINDOW_MARGIN, SlidingWindowLimiter
 from lsq_mcp.settings import RateLimit
 
 pytestmark = pytest.mark.anyio
@@ -68,7 +68,7 @@ async def test_a_cancelled_waiter_gives_its_place_back() -> None:
 
 async def test_learning_a_stricter_limit_repaces() -> None:
     limiter = SlidingWindowLimiter(RateLimit(10, 0.2))
-    limiter.learn(RateLimit(2, 0.2))
+    await limiter.rate_limited(RateLimit(2, 0.2), 0)
     assert limiter.limit == RateLimit(2, 0.2)
     starts = []
     for _ in range(4):

@@ -1,4 +1,4 @@
-"""Activity type names (code → name), fetched once and kept for the process.
+"""The account's metadata that tools show beside the data: activity type names (code → name).
 
 `ActivityTypes.Get` changes only when an admin adds an activity type, so its answer is
 cached. Many calls needing it at the same moment make one API call between them. The
@@ -7,7 +7,7 @@ never cut short by the tool call that happened to ask first, and a tool call nev
 waits behind it for long: past a short wait, or when the lookup fails, codes simply
 stay codes. Names past their time-to-live are still shown while they are refreshed.
 
-With LSQ_REDIS_URL the answer is shared (`SharedTypes`): a process reads what another one
+With LSQ_REDIS_URL the answer is shared (`SharedCache`): a process reads what another one
 fetched, with the time it has left to live, before it calls the API itself.
 """
 
@@ -20,39 +20,43 @@ from typing import Protocol
 
 import anyio
 from anyio.abc import TaskGroup
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from lsq_mcp.client import LeadSquaredClient
+from lsq_mcp.api.connection import Connection
+from lsq_mcp.api.endpoints import get_activity_types
+from lsq_mcp.api.models import ACTIVITY_TYPES, RawActivityType
 from lsq_mcp.errors import LeadSquaredError
-from lsq_mcp.models import RawActivityType
 
 logger = logging.getLogger(__name__)
 
 TTL_SECONDS = 3600.0
 # After a failure, names are not asked for again for this long (each try costs a rate-limit slot).
 RETRY_AFTER_FAILURE_SECONDS = 60.0
-_TYPES = TypeAdapter(list[RawActivityType])
+# The name of the activity types in the shared cache.
+SHARED_NAME = "activity-types"
 
 
-class SharedTypes(Protocol):
-    """The activity types shared with the other processes on the account (Redis)."""
+class SharedCache(Protocol):
+    """Values shared with the other processes on the account (Redis)."""
 
-    async def get_or_fetch(self, fetch: Callable[[], Awaitable[str]], ttl: float) -> tuple[str, float]:
-        """The types as JSON and the seconds they stay fresh: another process's, or else `fetch()`'s,
-        stored for `ttl`. While one process fetches, the others wait for its answer."""
+    async def get_or_fetch(
+        self, name: str, fetch: Callable[[], Awaitable[str]], ttl: float
+    ) -> tuple[str, float]:
+        """The value `name` as text and the seconds it stays fresh: another process's, or else
+        `fetch()`'s, stored for `ttl`. While one process fetches, the others wait for its answer."""
         ...
 
 
 class ActivityTypeCache:
     def __init__(
         self,
-        client: LeadSquaredClient,
+        conn: Connection,
         *,
-        shared: SharedTypes | None = None,
+        shared: SharedCache | None = None,
         ttl: float = TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._conn = conn
         self._shared = shared
         self._ttl = ttl
         self._clock = clock
@@ -68,7 +72,7 @@ class ActivityTypeCache:
 
     def start(self, group: TaskGroup) -> None:
         """Look names up in the background in `group` (the server's), starting now (with keys)."""
-        if self._client.settings.has_keys:
+        if self._conn.settings.has_keys:
             self._group = group
             self._refresh_soon()
 
@@ -95,17 +99,17 @@ class ActivityTypeCache:
     async def _lookup(self) -> tuple[Sequence[RawActivityType], float]:
         """The types and how long they stay fresh: from the other processes when shared, else the API."""
         if self._shared is None:
-            return await self._client.get_activity_types(), self._ttl
-        text, fresh_for = await self._shared.get_or_fetch(self._fetch_json, self._ttl)
+            return await get_activity_types(self._conn), self._ttl
+        text, fresh_for = await self._shared.get_or_fetch(SHARED_NAME, self._fetch_json, self._ttl)
         try:
-            return _TYPES.validate_json(text), fresh_for
+            return ACTIVITY_TYPES.validate_json(text), fresh_for
         except ValidationError:
             # Not what this version stores (another version wrote it?): ask the API, keep it here.
             logger.info("Shared activity type names are unreadable; looking them up for this process")
-            return await self._client.get_activity_types(), self._ttl
+            return await get_activity_types(self._conn), self._ttl
 
     async def _fetch_json(self) -> str:
-        return _TYPES.dump_json(await self._client.get_activity_types(), by_alias=True).decode()
+        return ACTIVITY_TYPES.dump_json(await get_activity_types(self._conn), by_alias=True).decode()
 
     async def names(self, wait: float) -> dict[int, str]:
         """Code → name as known now, waiting at most `wait` seconds for a first lookup."""

@@ -25,15 +25,16 @@ import anyio
 import pytest
 import redis
 
-from lsq_mcp.activity_types import ActivityTypeCache
-from lsq_mcp.client import LeadSquaredClient
+from lsq_mcp.api.connection import Connection
 from lsq_mcp.errors import LeadSquaredError, RedisUnavailableError
-from lsq_mcp.redis_store import RedisLimiter, RedisStore, account_namespace
+from lsq_mcp.metadata import ActivityTypeCache
+from lsq_mcp.pacing.redis import RedisLimiter
+from lsq_mcp.redis_store import RedisCache, RedisStore, account_namespace
 from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from lsq_mcp.settings import RateLimit, Settings
 from tests.conftest import LSQ_MCP, TOOL, connect, env_for, structured, text_of
-from tests.test_ratelimit import most_in_any_window
+from tests.pacing.test_local import most_in_any_window
 from tests.test_stdio import stdio
 
 pytestmark = pytest.mark.anyio
@@ -284,7 +285,7 @@ def store_for(url: str, access_key: str = ACCESS_KEY) -> RedisStore:
 
 
 def limiters(url: str, limit: RateLimit, hold: float = 5.0) -> tuple[RedisLimiter, RedisLimiter]:
-    return store_for(url).limiter(limit, hold=hold), store_for(url).limiter(limit, hold=hold)
+    return RedisLimiter(store_for(url), limit, hold=hold), RedisLimiter(store_for(url), limit, hold=hold)
 
 
 async def test_two_processes_use_the_whole_allowance_and_never_exceed_it(
@@ -310,7 +311,7 @@ async def test_two_processes_use_the_whole_allowance_and_never_exceed_it(
 
 
 async def test_first_come_first_served_within_a_process(redis_url: str, db: redis.Redis) -> None:
-    limiter = store_for(redis_url).limiter(RateLimit(1, 0.05), hold=5)
+    limiter = RedisLimiter(store_for(redis_url), RateLimit(1, 0.05), hold=5)
     order: list[int] = []
 
     async def call(n: int) -> None:
@@ -395,8 +396,8 @@ async def test_a_dead_process_does_not_hold_its_places_forever(redis_url: str, d
 
 
 async def test_accounts_do_not_share_a_window(redis_url: str, db: redis.Redis) -> None:
-    ours = store_for(redis_url).limiter(RateLimit(1, 5), hold=5)
-    theirs = store_for(redis_url, access_key="u$r-another-account").limiter(RateLimit(1, 5), hold=5)
+    ours = RedisLimiter(store_for(redis_url), RateLimit(1, 5), hold=5)
+    theirs = RedisLimiter(store_for(redis_url, access_key="u$r-another-account"), RateLimit(1, 5), hold=5)
     with anyio.fail_after(1):
         async with ours.slot():
             pass
@@ -409,7 +410,7 @@ async def test_accounts_do_not_share_a_window(redis_url: str, db: redis.Redis) -
 
 async def test_unreachable_redis_fails_closed_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     port = free_port()
-    limiter = store_for(f"redis://:{PASSWORD}@127.0.0.1:{port}/0").limiter(RateLimit(5, 1), hold=5)
+    limiter = RedisLimiter(store_for(f"redis://:{PASSWORD}@127.0.0.1:{port}/0"), RateLimit(5, 1), hold=5)
     with caplog.at_level(logging.WARNING, logger="lsq_mcp"):
         for _ in range(3):
             with pytest.raises(RedisUnavailableError) as caught:
@@ -432,9 +433,9 @@ async def test_processes_look_activity_types_up_once_between_them(
     clients, caches = [], []
     for _ in range(3):  # three processes, each with its own connection and cache
         store = RedisStore.open(settings)
-        client = LeadSquaredClient(settings, limiter=store.limiter(settings.rate_limit, hold=5))
+        client = Connection(settings, limiter=RedisLimiter(store, settings.rate_limit, hold=5))
         clients.append(client)
-        caches.append(ActivityTypeCache(client, shared=store.activity_types(lock_seconds=5)))
+        caches.append(ActivityTypeCache(client, shared=RedisCache(store, lock_seconds=5)))
     answers: list[int] = []
 
     async def ask(cache: ActivityTypeCache) -> None:
@@ -455,8 +456,8 @@ async def test_a_failed_lookup_lets_the_next_process_try(
 ) -> None:
     settings = Settings.from_env(env_for(sandbox, LSQ_REDIS_URL=redis_url, LSQ_SECRET_KEY="wrong"))
     store = RedisStore.open(settings)
-    client = LeadSquaredClient(settings, limiter=store.limiter(settings.rate_limit, hold=5))
-    cache = ActivityTypeCache(client, shared=store.activity_types(lock_seconds=5))
+    client = Connection(settings, limiter=RedisLimiter(store, settings.rate_limit, hold=5))
+    cache = ActivityTypeCache(client, shared=RedisCache(store, lock_seconds=5))
     with pytest.raises(LeadSquaredError):
         await cache.types()
     await client.aclose()
@@ -464,7 +465,7 @@ async def test_a_failed_lookup_lets_the_next_process_try(
     assert everything_in(db).count("activity-types") == 0
     right = Settings.from_env(env_for(sandbox, LSQ_REDIS_URL=redis_url))
     store = RedisStore.open(right)
-    client = LeadSquaredClient(right, limiter=store.limiter(right.rate_limit, hold=5))
+    client = Connection(right, limiter=RedisLimiter(store, right.rate_limit, hold=5))
     with anyio.fail_after(2):
-        assert await ActivityTypeCache(client, shared=store.activity_types(lock_seconds=5)).types()
+        assert await ActivityTypeCache(client, shared=RedisCache(store, lock_seconds=5)).types()
     await client.aclose()

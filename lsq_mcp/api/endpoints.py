@@ -1,0 +1,125 @@
+"""LeadSquared's endpoints, one small function each: the path, the parameters, the answer's model.
+
+Each takes a `Connection` (pacing, retries, errors) and knows nothing of MCP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from lsq_mcp.api.connection import Connection
+from lsq_mcp.api.models import (
+    ACTIVITY_TYPES,
+    LEADS,
+    RawActivitiesPage,
+    RawActivityType,
+    RawLead,
+    RawLeadOpportunities,
+    RawOpportunityDetails,
+    SortDirection,
+)
+from lsq_mcp.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+ACTIVITIES_PATH = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity"
+ACTIVITY_TYPES_PATH = "/v2/ProspectActivity.svc/ActivityTypes.Get"
+OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
+OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
+LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+# Opportunities of one lead, in one call: more than any real lead has.
+OPPORTUNITIES_PAGE_SIZE = 200
+# The request-side name of the activity creation time (the answer calls it PACreatedOn).
+DEFAULT_SORT_COLUMN = "CreatedOn"
+FALLBACK_SORT_COLUMN = "PACreatedOn"
+# `Connection.learned` key: the creation-time column this account's API accepts.
+_CREATION_COLUMN = "creation_column"
+
+
+@dataclass(frozen=True)
+class ActivitiesQuery:
+    """The parameters of Get Activities of an Opportunity, in Python's terms."""
+
+    opportunity_id: str
+    activity_event_code: int | None = None
+    columns: tuple[str, ...] = ()
+    page_index: int = 1
+    page_size: int = 25
+    sort_column: str = DEFAULT_SORT_COLUMN
+    sort_direction: SortDirection = "newest_first"
+
+    def params(self) -> dict[str, str]:
+        params = {"opportunityId": self.opportunity_id}
+        if self.activity_event_code is not None:
+            params["activityEventCode"] = str(self.activity_event_code)
+        return params
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "Paging": {"PageIndex": self.page_index, "PageSize": self.page_size},
+            "Sorting": {
+                "ColumnName": self.sort_column,
+                "Direction": 1 if self.sort_direction == "newest_first" else 0,
+            },
+        }
+        if self.columns:
+            body["Columns"] = {"Include_CSV": ",".join(self.columns)}
+        return body
+
+
+async def get_activities_page(conn: Connection, query: ActivitiesQuery) -> RawActivitiesPage:
+    """One page of an opportunity's activities.
+
+    The request-side name of the creation time is unconfirmed: when LeadSquared refuses the
+    default sort column by name, the answer's own name for it is tried, and kept if it works.
+    """
+    if query.sort_column == DEFAULT_SORT_COLUMN:
+        query = replace(query, sort_column=conn.learned.get(_CREATION_COLUMN, DEFAULT_SORT_COLUMN))
+    try:
+        return await _activities_page(conn, query)
+    except ApiError as exc:
+        refused = (exc.upstream_message or "").lower()
+        if query.sort_column != DEFAULT_SORT_COLUMN or DEFAULT_SORT_COLUMN.lower() not in refused:
+            raise
+    page = await _activities_page(conn, replace(query, sort_column=FALLBACK_SORT_COLUMN))
+    logger.info("LeadSquared refused sorting on %s; sorting on %s", DEFAULT_SORT_COLUMN, FALLBACK_SORT_COLUMN)
+    conn.learned[_CREATION_COLUMN] = FALLBACK_SORT_COLUMN
+    return page
+
+
+async def _activities_page(conn: Connection, query: ActivitiesQuery) -> RawActivitiesPage:
+    return await conn.call(
+        "POST", ACTIVITIES_PATH, RawActivitiesPage.model_validate, params=query.params(), json=query.body()
+    )
+
+
+async def get_activity_types(conn: Connection) -> list[RawActivityType]:
+    """The account's activity types (code → name)."""
+    return await conn.call("GET", ACTIVITY_TYPES_PATH, ACTIVITY_TYPES.validate_python)
+
+
+async def get_opportunity(conn: Connection, opportunity_id: str) -> RawOpportunityDetails:
+    return await conn.call(
+        "GET",
+        OPPORTUNITY_PATH,
+        RawOpportunityDetails.model_validate,
+        params={"OpportunityId": opportunity_id},
+    )
+
+
+async def get_leads_by_email(conn: Connection, email: str) -> list[RawLead]:
+    return await conn.call("GET", LEADS_BY_EMAIL_PATH, LEADS.validate_python, params={"emailaddress": email})
+
+
+async def get_opportunities_of_lead(
+    conn: Connection, lead_id: str, opportunity_type: int | None = None
+) -> RawLeadOpportunities:
+    params = {"leadId": lead_id}
+    if opportunity_type is not None:
+        params["opportunityType"] = str(opportunity_type)
+    body = {"Paging": {"PageIndex": 1, "PageSize": OPPORTUNITIES_PAGE_SIZE}}
+    return await conn.call(
+        "POST", OPPORTUNITIES_OF_LEAD_PATH, RawLeadOpportunities.model_validate, params=params, json=body
+    )

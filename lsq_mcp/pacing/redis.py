@@ -1,0 +1,203 @@
+"""The sliding window of `lsq_mcp.pacing.local`, kept in Redis for every process on one account.
+
+LeadSquared counts calls per account. Several processes using the same keys (replicas behind a
+load balancer, a few desktop clients) that each paced themselves alone would together exceed the
+limit. With LSQ_REDIS_URL set they share one sliding window, one learned limit and one pause after
+a rate-limit answer. Keys, under the account's prefix (see `lsq_mcp.redis_store`):
+
+    finished              sorted set  call id -> when it finished (Redis time, microseconds)
+    in-flight             sorted set  call id -> provisional expiry: admitted + hold + window
+    limit                 string      CALLS/SECONDS that LeadSquared said is the real limit (1 day)
+    paused                string      Redis time (microseconds) until which no call starts
+
+Every decision is one Lua script, run atomically on Redis's own clock (TIME), so that processes
+on different hosts agree. ACQUIRE drops finished calls older than the window and in-flight
+entries past their expiry, takes the learned limit (else the caller's), and answers "go" (the
+call joins in-flight), "wait this long" (a pause, or the finished call that must leave the window
+first), or "poll" (every place is held by a call in flight: only one finishing frees a place).
+FINISH moves a call from in-flight to finished, stamped with the time it finished, as the
+in-process limiter does (LeadSquared counts a call when it arrives, after we send it). A process
+that dies mid-call loses nothing but time: its in-flight entries expire by themselves.
+
+Within a process, waiters queue first come first served on a local lock and only the head of the
+queue asks Redis: it sleeps exactly as long as the script says, or polls every POLL_SECONDS
+(sooner when a call of its own finishes). Between processes, whoever asks first when a place
+frees up gets it. When Redis cannot be used, calls fail closed (see `lsq_mcp.redis_store`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+from lsq_mcp.errors import RedisUnavailableError
+from lsq_mcp.pacing.limiter import WINDOW_MARGIN, LearnedLimit
+from lsq_mcp.redis_store import IDLE_MS, RedisStore
+from lsq_mcp.settings import ConfigError, RateLimit, parse_rate_limit
+
+# How often the head of a process's queue asks again while every place is held by a call in flight.
+POLL_SECONDS = 0.025
+# A learned limit outlives the processes that learned it, but not forever: plans change.
+LEARNED_LIMIT_TTL_SECONDS = 86400
+
+_EXTEND_TTL = """
+local function extend(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+"""
+
+# KEYS: finished, in-flight, limit, paused. ARGV: call id, CALLS/SECONDS of the caller, window margin,
+# hold (us). Returns {wait, limit}: wait 0 = admitted, > 0 = microseconds to wait, -1 = poll.
+ACQUIRE = (
+    _EXTEND_TTL
+    + """
+local now = now_us()
+local limit = redis.call('GET', KEYS[3]) or ARGV[2]
+local calls, seconds = string.match(limit, '^(%d+)/(.+)$')
+calls, seconds = tonumber(calls), tonumber(seconds)
+if not calls or not seconds or calls < 1 or seconds <= 0 then
+  limit = ARGV[2]
+  calls, seconds = string.match(limit, '^(%d+)/(.+)$')
+  calls, seconds = tonumber(calls), tonumber(seconds)
+end
+local window = math.floor(seconds * (1 + tonumber(ARGV[3])) * 1000000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local wait = (tonumber(redis.call('GET', KEYS[4])) or 0) - now
+local finished = redis.call('ZCARD', KEYS[1])
+local excess = redis.call('ZCARD', KEYS[2]) + finished - calls
+if excess >= 0 then
+  if excess >= finished then
+    -- Every place is held by a call in flight: only one finishing frees a place.
+    if wait > 0 then return {wait, limit} end
+    return {-1, limit}
+  end
+  -- The window frees up when the finished call `excess` places from the oldest leaves it.
+  local frees = redis.call('ZRANGE', KEYS[1], excess, excess, 'WITHSCORES')
+  wait = math.max(wait, tonumber(frees[2]) + window - now)
+end
+if wait > 0 then return {wait, limit} end
+local hold = tonumber(ARGV[4]) + window
+redis.call('ZADD', KEYS[2], string.format('%.0f', now + hold), ARGV[1])
+extend(KEYS[2], math.ceil(hold / 1000) + 1000)
+return {0, limit}
+"""
+)
+
+# KEYS: finished, in-flight. ARGV: call id, how long to keep the key (ms).
+FINISH = (
+    _EXTEND_TTL
+    + """
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[1], string.format('%.0f', now_us()), ARGV[1])
+extend(KEYS[1], tonumber(ARGV[2]))
+return 0
+"""
+)
+
+# KEYS: limit, paused. ARGV: CALLS/SECONDS or '', its TTL (s), the pause (us).
+RATE_LIMITED = (
+    _EXTEND_TTL
+    + """
+if ARGV[1] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+local pause = tonumber(ARGV[3])
+local untl = now_us() + pause
+if untl > (tonumber(redis.call('GET', KEYS[2])) or 0) then
+  redis.call('SET', KEYS[2], string.format('%.0f', untl), 'PX', math.ceil(pause / 1000) + 1000)
+end
+return 0
+"""
+)
+
+
+class RedisLimiter:
+    """The sliding-window limiter of `lsq_mcp.ratelimit`, its window kept in Redis for every process.
+
+    `hold` is the longest one call can hold a place (the client bounds each attempt): an in-flight
+    entry whose process died is forgotten `hold` + one window after it was admitted.
+    """
+
+    def __init__(self, store: RedisStore, limit: RateLimit, *, hold: float) -> None:
+        self._store = store
+        self._limit = LearnedLimit(limit)
+        self._hold_us = round(hold * 1_000_000)
+        self._keys = [store.key(name) for name in ("finished", "in-flight", "limit", "paused")]
+        # Call ids: this process's random token and a counter (nothing about the account or the host).
+        token = secrets.token_hex(6)
+        self._ids = (f"{token}:{n}" for n in itertools.count())
+        # anyio's lock queues its waiters in order, and only the head of the queue asks Redis.
+        self._lock = anyio.Lock()
+        self._changed = anyio.Event()
+
+    @property
+    def limit(self) -> RateLimit:
+        return self._limit.current
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        call_id = next(self._ids)
+        admitted = False
+        try:
+            async with self._lock:
+                while True:
+                    changed = self._changed
+                    wait = await self._acquire(call_id)
+                    if wait == 0:
+                        admitted = True
+                        break
+                    if wait is None:
+                        # Woken by a call of this process finishing, or polling for the others'.
+                        with anyio.move_on_after(POLL_SECONDS):
+                            await changed.wait()
+                    else:
+                        await anyio.sleep(wait)
+            yield
+        finally:
+            if admitted:
+                await self._finish(call_id)
+                self._changed.set()
+                self._changed = anyio.Event()
+
+    async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
+        if limit is not None:
+            self._limit.adopt(limit, f"every process sharing Redis at {self._store.address}")
+        await self._store.run(
+            RATE_LIMITED,
+            self._keys[2:],
+            [str(limit) if limit else "", LEARNED_LIMIT_TTL_SECONDS, round(pause * 1_000_000)],
+        )
+
+    async def aclose(self) -> None:
+        await self._store.aclose()
+
+    async def _acquire(self, call_id: str) -> float | None:
+        """0 when admitted, else the seconds to wait, or None to poll."""
+        wait_us, limit = await self._store.run(
+            ACQUIRE, self._keys, [call_id, str(self.limit), WINDOW_MARGIN, self._hold_us]
+        )
+        self._adopt(str(limit))
+        wait = int(wait_us)
+        return None if wait < 0 else wait / 1_000_000
+
+    async def _finish(self, call_id: str) -> None:
+        keep_ms = round(self.limit.seconds * (1 + WINDOW_MARGIN) * 1000) + IDLE_MS
+        # Never raises: the call has happened. If Redis is gone, its in-flight entry expires on its
+        # own, later than its stamp would have: never too early.
+        with contextlib.suppress(RedisUnavailableError):
+            await self._store.run(FINISH, self._keys[:2], [call_id, keep_ms])
+
+    def _adopt(self, text: str) -> None:
+        """Pace to the limit Redis went by: another process may have learned the real one."""
+        with contextlib.suppress(ConfigError):
+            self._limit.adopt(
+                parse_rate_limit(text), f"(another process sharing Redis at {self._store.address} learned it)"
+            )

@@ -1,0 +1,113 @@
+"""The tools' arguments: each rule written once, as the schema's constraint and as the words a model reads.
+
+`argument(name, description)` gives the `Field` of an argument: its constraints come from
+`RULES[name]`, so the JSON Schema, the error text of `describe_invalid` and the README's
+argument table (`argument_table`) never disagree. A bad argument is refused before any API call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+
+from lsq_mcp.tools.results import drop_null_default
+
+GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+NAME_PATTERN = r"^[A-Za-z0-9_]+$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one argument must be: `words` for people, `constraints` for pydantic and the schema."""
+
+    words: str
+    constraints: dict[str, Any] = field(default_factory=dict)
+    # The rule as the README's table shows it, where shorter than `words`.
+    short: str | None = None
+
+
+RULES: dict[str, Rule] = {
+    "opportunity_id": Rule(
+        "must be the opportunity's GUID, 8-4-4-4-12 hex digits (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
+        {"pattern": GUID_PATTERN},
+        "a GUID (8-4-4-4-12 hex digits, any case)",
+    ),
+    "activity_event_code": Rule(
+        "must be a whole number >= 0 (an activity type's event code)", {"ge": 0}, ">= 0"
+    ),
+    "columns": Rule(
+        "must be a list of field names, each made of letters, digits and _ only",
+        short="field names, each `[A-Za-z0-9_]+`",
+    ),
+    "column": Rule("must be a field name made of letters, digits and _ only", {"pattern": NAME_PATTERN}),
+    "page_index": Rule("must be a whole number >= 1", {"ge": 1}, ">= 1"),
+    "page_size": Rule("must be a whole number from 1 to 1000", {"ge": 1, "le": 1000}, "1 to 1000"),
+    "sort_column": Rule(
+        "must be a field name made of letters, digits and _ only",
+        {"pattern": NAME_PATTERN},
+        "`[A-Za-z0-9_]+`",
+    ),
+    "sort_direction": Rule('must be "newest_first" or "oldest_first"', short=""),
+    "fetch_all": Rule("must be true or false", short=""),
+    "max_activities": Rule("must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, "1 to 10000"),
+    "lead_id": Rule("must be the lead's GUID, 8-4-4-4-12 hex digits", {"pattern": GUID_PATTERN}, "a GUID"),
+    "email": Rule(
+        "must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}, "an email address"
+    ),
+    "opportunity_type": Rule(
+        "must be a whole number >= 0 (an opportunity type's code, e.g. 12002)", {"ge": 0}, ">= 0"
+    ),
+}
+
+
+def argument(name: str, description: str, *, optional: bool = False) -> FieldInfo:
+    """The `Field` of argument `name`, constrained by its rule. An `optional` one has no default shown:
+    leaving it out is the default."""
+    extra: dict[str, Any] = {"json_schema_extra": drop_null_default} if optional else {}
+    return Field(description=description, **RULES[name].constraints, **extra)  # type: ignore[no-any-return]
+
+
+def constrained(name: str) -> FieldInfo:
+    """The bare constraints of `name`'s rule, for an item of a list or the inside of an optional type."""
+    return Field(**RULES[name].constraints)  # type: ignore[no-any-return]
+
+
+class InvalidArgumentError(ValueError):
+    """An argument broke its rule (or a rule between arguments); no API call was made."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message} No API call was made.")
+
+
+def describe_invalid(error: ValidationError) -> InvalidArgumentError:
+    """One sentence per bad argument: its name, its rule and what was given."""
+    sentences = []
+    details: dict[str, Any] = {}
+    for detail in error.errors():
+        details.setdefault(str(detail["loc"][0]) if detail["loc"] else "arguments", detail)
+    for name, detail in details.items():
+        if detail["type"] == "missing":
+            sentences.append(f"Invalid argument {name}: it is required.")
+            continue
+        rule = RULES[name].words if name in RULES else detail["msg"].lower()
+        sentences.append(f"Invalid argument {name}: {rule}; got {_shown(detail.get('input'))}.")
+    return InvalidArgumentError(" ".join(sentences))
+
+
+def unknown_arguments(tool: str, given: set[str], known: list[str]) -> InvalidArgumentError | None:
+    """The error for arguments `tool` does not take, or None when there are none."""
+    unknown = sorted(given - set(known))
+    if not unknown:
+        return None
+    return InvalidArgumentError(
+        f"Invalid argument: {', '.join(unknown)} is not an argument of {tool} (it takes {', '.join(known)})."
+    )
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

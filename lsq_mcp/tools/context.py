@@ -1,0 +1,27 @@
+"""What every tool call reaches through its MCP context: the connection and the account's metadata.
+
+The server's lifespan builds one `Deps` that every call shares (`lsq_mcp.server`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from lsq_mcp.api.connection import Connection
+from lsq_mcp.metadata import ActivityTypeCache
+
+
+@dataclass(frozen=True)
+class Deps:
+    conn: Connection
+    activity_types: ActivityTypeCache
+
+
+ToolContext = Context[Deps, Any]
+
+
+def deps(ctx: ToolContext) -> Deps:
+    return ctx.request_context.lifespan_context

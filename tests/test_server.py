@@ -1,0 +1,42 @@
+"""The assembled server: its tools, their annotations, the prompt."""
+
+from __future__ import annotations
+
+import pytest
+
+from lsq_mcp.sandbox import SandboxServer
+from lsq_mcp.sandbox.data import (
+    OPP_BIG,
+)
+from tests.conftest import connect
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_tool_list_is_small_and_read_only(sandbox: SandboxServer) -> None:
+    async with connect(sandbox) as client:
+        tools = (await client.list_tools()).tools
+        prompts = (await client.list_prompts()).prompts
+    assert sorted(t.name for t in tools) == [
+        "find_opportunities",
+        "get_opportunity",
+        "get_opportunity_activities",
+        "list_activity_types",
+    ]
+    for tool in tools:
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is True
+        assert tool.output_schema is not None
+        assert tool.description
+        assert len(tool.description) < 400
+    assert [p.name for p in prompts] == ["deal_history"]
+
+
+async def test_deal_history_prompt(sandbox: SandboxServer) -> None:
+    async with connect(sandbox) as client:
+        prompt = await client.get_prompt("deal_history", {"opportunity_id": OPP_BIG})
+    text = "".join(m.content.text for m in prompt.messages if m.content.type == "text")
+    assert OPP_BIG in text
+    assert "get_opportunity" in text
+    assert "fetch_all" in text
+    assert "Cite" in text
