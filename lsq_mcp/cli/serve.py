@@ -1,0 +1,106 @@
+"""`lsq-mcp serve`: MCP over stdio (the default) or Streamable HTTP, on a real or the demo account."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+
+from lsq_mcp.cli.tool_commands import EXIT_OK, EXIT_USAGE, Commands
+from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts
+
+logger = logging.getLogger("lsq_mcp")
+
+
+def add_serve_command(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", parents=parents, help="serve MCP over stdio (default) or HTTP")
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP address to bind (default 127.0.0.1); any other than loopback needs LSQ_MCP_TOKEN",
+    )
+    serve.add_argument("--port", type=port_number, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="a Host header to accept (repeatable; HOST:* for any port); overrides LSQ_MCP_ALLOWED_HOSTS "
+        "(default: 127.0.0.1, localhost, [::1] and --host, on --port)",
+    )
+
+
+def port_number(value: str) -> int:
+    port = int(value) if value.isdigit() else 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number from 1 to 65535")
+    return port
+
+
+def serve_stdio(settings: Settings, demo: bool) -> int:
+    from lsq_mcp.server import create_server
+
+    with account(settings, demo) as settings:
+        create_server(settings).run("stdio")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def account(settings: Settings, demo: bool) -> Iterator[Settings]:
+    """The settings to use: as configured, or pointed at an in-process sandbox with `--demo`."""
+    if not demo:
+        if not settings.has_keys:
+            logger.warning(
+                "%s not set: every tool call will fail until they are (or run with --demo)",
+                " and ".join(settings.missing_keys),
+            )
+        yield settings
+        return
+    from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxServer
+
+    with SandboxServer() as sandbox:
+        logger.info("Demo mode: using the built-in sandbox at %s", sandbox.url)
+        yield settings.with_overrides(
+            access_key=SANDBOX_ACCESS_KEY, secret_key=SANDBOX_SECRET_KEY, base_url=sandbox.url
+        )
+
+
+def http_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Apply the HTTP flags, and refuse an unsafe set-up before anything starts or binds."""
+    from lsq_mcp.http import check_http_settings
+
+    if args.allowed_host:
+        hosts = tuple(h for value in args.allowed_host for h in parse_allowed_hosts(value, "--allowed-host"))
+        settings = settings.with_overrides(mcp_allowed_hosts=hosts)
+    check_http_settings(settings, args.host)
+    return settings
+
+
+def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
+    from lsq_mcp import http
+
+    try:  # bound first: a port in use stops start-up before anything else starts
+        sock = http.listen(args.host, args.port)
+    except ConfigError as exc:
+        print(f"lsq-mcp: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with sock, account(settings, demo) as settings:
+        from lsq_mcp.server import create_server
+
+        app = http.create_http_app(settings, create_server(settings), host=args.host, port=args.port)
+        logger.info(
+            "Serving MCP at http://%s%s (%s; Host headers allowed: %s)",
+            http.host_header(args.host, args.port),
+            http.MCP_PATH,
+            "bearer token required" if settings.mcp_token else "no token: loopback only",
+            ", ".join(settings.mcp_allowed_hosts or http.default_allowed_hosts(args.host, args.port)),
+        )
+        if http.is_wildcard(args.host) and settings.mcp_allowed_hosts is None:
+            logger.warning(
+                "Listening on every address, but only loopback Host headers are accepted: set "
+                "LSQ_MCP_ALLOWED_HOSTS (or --allowed-host) to the names clients use to reach this server"
+            )
+        http.run(app, sock)
+    return EXIT_OK
