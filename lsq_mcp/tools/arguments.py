@@ -8,11 +8,13 @@ argument table (`argument_table`) never disagree. A bad argument is refused befo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic.fields import FieldInfo
 
+from lsq_mcp.api.window import Window, parse_edge
 from lsq_mcp.tools.results import drop_null_default
 
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
@@ -57,6 +59,15 @@ RULES: dict[str, Rule] = {
     "lead_id": Rule("must be the lead's GUID, 8-4-4-4-12 hex digits", {"pattern": GUID_PATTERN}, "a GUID"),
     "email": Rule(
         "must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}, "an email address"
+    ),
+    "since": Rule(
+        "must be an ISO 8601 date (2025-03-01) or date-time (2025-03-01T09:30:00Z), no later than until",
+        short="ISO 8601 date or date-time: only activities created at or after it",
+    ),
+    "until": Rule(
+        "must be an ISO 8601 date (2025-03-01, that whole day) or date-time (2025-03-01T18:00:00Z), "
+        "no earlier than since",
+        short="the same forms: only activities created at or before it; a date alone includes that day",
     ),
     "opportunity_type": Rule(
         "must be a whole number >= 0 (an opportunity type's code, e.g. 12002)", {"ge": 0}, ">= 0"
@@ -106,6 +117,27 @@ def unknown_arguments(tool: str, given: set[str], known: list[str]) -> InvalidAr
     return InvalidArgumentError(
         f"Invalid argument: {', '.join(unknown)} is not an argument of {tool} (it takes {', '.join(known)})."
     )
+
+
+def read_window(since: str | None, until: str | None) -> Window | None:
+    """The window `since`/`until` give (None when neither is set), or the error naming the bad one."""
+    if since is None and until is None:
+        return None
+    edges: dict[str, datetime | None] = {}
+    for name, text in (("since", since), ("until", until)):
+        try:
+            edges[name] = None if text is None else parse_edge(text, end_of_day=name == "until")
+        except ValueError:
+            raise InvalidArgumentError(
+                f"Invalid argument {name}: {RULES[name].words}; got {_shown(text)}."
+            ) from None
+    window = Window(since=edges["since"], until=edges["until"])
+    if window.since and window.until and window.since > window.until:
+        raise InvalidArgumentError(
+            f"Invalid arguments: since ({since}) is after until ({until}); give a window whose start "
+            "comes first."
+        )
+    return window
 
 
 def _shown(value: Any) -> str:
