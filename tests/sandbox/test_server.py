@@ -66,7 +66,19 @@ def _free_port() -> int:
         return port
 
 
-def test_serve_forever_prints_one_line_and_stops_on_ctrl_c() -> None:
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT back to its default action.
+
+    A process started with SIGINT ignored (as some test runners and shells start their
+    children) passes that on, and Python then never raises KeyboardInterrupt: the Ctrl-C test
+    would wait for a signal the child ignores. With the default action, Python installs its own
+    handler, which is what a person pressing Ctrl-C in a terminal gets.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_forever_prints_one_line_and_stops_on_a_signal(signum: signal.Signals) -> None:
     port = _free_port()
     code = f"from lsq_mcp.sandbox import serve_forever; serve_forever({port})"
     process = subprocess.Popen(
@@ -75,6 +87,8 @@ def test_serve_forever_prints_one_line_and_stops_on_ctrl_c() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ),
+        start_new_session=True,  # no stray Ctrl-C from the terminal running the tests
+        preexec_fn=_default_sigint,
     )
     try:
         assert process.stderr is not None
@@ -83,10 +97,14 @@ def test_serve_forever_prints_one_line_and_stops_on_ctrl_c() -> None:
             f"LeadSquared sandbox on http://127.0.0.1:{port} (access key {SANDBOX_ACCESS_KEY}"
         )
         assert httpx2.get(f"http://127.0.0.1:{port}{USER}", headers=KEY_HEADERS).status_code == 200
-        process.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=10)
+        stopped_after = time.monotonic() - signalled
     finally:
         process.kill()
-    assert process.returncode == 0
-    assert stdout == ""
-    assert stderr == ""
+        process.wait()
+    assert (process.returncode, stdout, stderr) == (0, "", "")
+    assert stopped_after < 3.0
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(f"http://127.0.0.1:{port}{USER}", headers=KEY_HEADERS)
