@@ -166,6 +166,7 @@ ACTIVITY_FIELDS: dict[int, tuple[SampleField, ...]] = {
         SampleField("mx_Custom_2", "Signed Via", "Dropdown"),
     ),
 }
+_SETTING_NAMESPACE = uuid.UUID("5a4db0c5-0000-4000-8000-000000000203")
 DUPLICATE_NAME_EVENT_CODE = 203
 """The activity type (Meeting) whose mx_Custom_4 and mx_Custom_5 are both called "Visit Notes"."""
 
@@ -182,9 +183,6 @@ def build_activity_settings() -> dict[int, SampleActivitySetting]:
         )
         for code, fields in ACTIVITY_FIELDS.items()
     }
-
-
-_SETTING_NAMESPACE = uuid.UUID("5a4db0c5-0000-4000-8000-000000000203")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1322,11 +1320,12 @@ def _tasks_in_brief(catalog: Catalog, opportunity_id: str) -> str:
     """What ``--help`` says about an opportunity's tasks (the counts hold whenever it runs)."""
     if catalog.refuses_tasks(opportunity_id):
         return "its tasks are refused (no permission)"
-    tasks = catalog.tasks_of(opportunity_id, datetime.now(UTC))
+    now = datetime.now(UTC)
+    tasks = catalog.tasks_of(opportunity_id, now)
     if not tasks:
         return "no tasks"
     open_tasks = [task for task in tasks if task.is_open]
-    overdue = [task for task in open_tasks if task.due is not None and task.due < datetime.now(UTC)]
+    overdue = [task for task in open_tasks if task.due is not None and task.due < now]
     return f"{len(tasks)} tasks, {len(open_tasks)} open, {len(overdue)} overdue"
 
 

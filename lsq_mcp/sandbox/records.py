@@ -16,7 +16,7 @@ Row: TypeAlias = dict[str, str | None]
 
 UTC = timezone.utc
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-OPEN_TASK_EXCLUDES = frozenset({"completed", "cancelled"})
+CLOSED_TASK_STATUSES = frozenset({"completed", "cancelled"})
 
 
 def fmt(moment: datetime) -> str:
@@ -125,7 +125,7 @@ class SampleTask:
     @property
     def is_open(self) -> bool:
         """Neither Completed nor Cancelled, in any case (how the contract counts open tasks)."""
-        return (self.row["Status"] or "").casefold() not in OPEN_TASK_EXCLUDES
+        return (self.row["Status"] or "").casefold() not in CLOSED_TASK_STATUSES
 
 
 @dataclass(frozen=True)
