@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxConfig, SandboxServer
+from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Catalog, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "TOOL",
     "Outcome",
     "env_for",
+    "env_for_url",
     "percentile",
     "print_outcomes",
     "print_table",
@@ -31,18 +32,25 @@ TOOL = "get_opportunity_activities"
 
 
 @contextmanager
-def running_sandbox(rate_limit: tuple[int, float] | None) -> Iterator[SandboxServer]:
+def running_sandbox(
+    rate_limit: tuple[int, float] | None, catalog: Catalog | None = None
+) -> Iterator[SandboxServer]:
     """A sandbox on 127.0.0.1 enforcing `rate_limit` (None: no limit), stopped on exit."""
-    with SandboxServer(SandboxConfig(rate_limit=rate_limit)) as sandbox:
+    with SandboxServer(SandboxConfig(rate_limit=rate_limit), catalog=catalog) as sandbox:
         yield sandbox
 
 
 def env_for(sandbox: SandboxServer, **overrides: str) -> dict[str, str]:
     """The LSQ_* environment of a server pointed at `sandbox`."""
+    return env_for_url(sandbox.url, **overrides)
+
+
+def env_for_url(url: str, **overrides: str) -> dict[str, str]:
+    """The LSQ_* environment of a server pointed at a sandbox at `url`."""
     env = {
         "LSQ_ACCESS_KEY": SANDBOX_ACCESS_KEY,
         "LSQ_SECRET_KEY": SANDBOX_SECRET_KEY,
-        "LSQ_HOST": sandbox.url,
+        "LSQ_HOST": url,
         "LSQ_TIMEOUT": "10",
         "LSQ_MAX_RETRIES": "3",
         "LSQ_RATE_LIMIT": "100000/1",

@@ -1,13 +1,15 @@
 """What the MCP server adds on top of LeadSquared itself: per-call latency, and start-up time.
 
-a. Per call, in-process. One `get_opportunity_activities` call (`OPP_BIG`, page_size 25) through an
-   in-process MCP client (`Client(create_server(settings))`) against the LeadSquared sandbox on
-   127.0.0.1, versus the baseline: the same HTTP request made directly with `httpx2.AsyncClient`
-   (same URL, key headers, query `opportunityId` and JSON body) and its JSON decoded. Both warmed
-   up, then `--calls` (default 200) iterations of each, interleaved (the order rotates every
-   iteration), with no rate limit in the sandbox and a very high LSQ_RATE_LIMIT. Added latency =
-   median(ours) - median(direct). Target: under 2 ms added per call. Two reference rows, no
-   target, say where the time goes: the same call made on the server object without an MCP client
+a. Per call, in-process. One `get_opportunity_activities` call (a page of 25 activities, then one
+   of 1,000: `--rows`) through an in-process MCP client (`Client(create_server(settings))`) against
+   the LeadSquared sandbox on 127.0.0.1, versus the baseline: the same HTTP request made directly
+   with `httpx2.AsyncClient` (same URL, key headers, query `opportunityId` and JSON body) and its
+   JSON decoded. Both warmed up, then `--calls` (default 200) iterations of each, interleaved (the
+   order rotates every iteration; pages of more than 100 rows get a quarter as many), with no rate
+   limit in the sandbox and a very high LSQ_RATE_LIMIT. Added latency = median(ours) -
+   median(direct). Targets: at most half the time main added before issue 9 (`BEFORE_ADDED_MS`,
+   measured with this script), and under 2 ms at 25 rows. Two reference rows, no target, say where
+   the time goes: the same call made on the server object without an MCP client
    (`server.call_tool`: our code and the SDK's tool dispatch, no client-side result handling), and
    a trivial tool of `bench/minimal_server.py` through the same kind of in-process MCP client
    (the SDK's own floor).
@@ -21,7 +23,7 @@ b. Start-up. Time from spawning a stdio server to its answer to the first `tools
    Target: median(ours) / median(minimal) <= 1.2. When missed, `-X importtime` shows which of
    our imports the minimal server does not pay, largest first.
 
-Run: python bench/overhead.py [--calls 200] [--starts 10]
+Run: python bench/overhead.py [--calls 200] [--starts 10] [--rows 25,1000]
 """
 
 from __future__ import annotations
@@ -34,14 +36,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 import anyio
 import httpx2
 from _common import (
-    OPP_BIG,
     SANDBOX_ACCESS_KEY,
     SANDBOX_SECRET_KEY,
     TOOL,
@@ -53,13 +55,18 @@ from _common import (
 )
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import CallToolResult
 from minimal_server import server as minimal_server
 
 from lsq_mcp.api.endpoints import ACTIVITIES_PATH
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.sandbox import SandboxServer
+from lsq_mcp.sandbox.data import OPP_HUGE, build_catalog
 from lsq_mcp.server import create_server
 from lsq_mcp.settings import Settings
+from lsq_mcp.tools.context import Deps
 
 ADDED_MS_TARGET = 2.0
 STARTUP_RATIO_TARGET = 1.2
@@ -70,7 +77,10 @@ MINIMAL_SERVER = Path(__file__).with_name("minimal_server.py")
 OURS_IMPORTS = "import lsq_mcp.cli as c; c.build_parser(); import lsq_mcp.server"
 MINIMAL_IMPORTS = "import minimal_server"
 DUMMY_KEYS = {"LSQ_ACCESS_KEY": "bench-dummy-access", "LSQ_SECRET_KEY": "bench-dummy-secret"}
-BODY = {"Paging": {"PageIndex": 1, "PageSize": 25}, "Sorting": {"ColumnName": "CreatedOn", "Direction": 1}}
+# The opportunity read: as many activities as the largest page measured.
+LARGEST_PAGE = 1000
+# Median ms added per call (ours - direct) by main before issue 9 (commit b23f7cf), by rows per page.
+BEFORE_ADDED_MS = {25: 2.98, 1000: 108.80}
 
 
 async def timed(call: Callable[[], Awaitable[None]]) -> float:
@@ -79,17 +89,44 @@ async def timed(call: Callable[[], Awaitable[None]]) -> float:
     return time.perf_counter() - start
 
 
-async def per_call(sandbox: SandboxServer, calls: int) -> dict[str, list[float]]:
-    """Seconds per call of each way in (see `WAYS`), interleaved: each iteration runs every way once,
-    in an order rotated by one from the previous iteration's."""
+class _NoSession:
+    """What a tool's context reaches of the MCP session in these calls: progress goes nowhere."""
+
+    async def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        return None
+
+
+@asynccontextmanager
+async def request_context(server: MCPServer[Deps]) -> AsyncIterator[Context[Deps, Any]]:
+    """A tool call's context without an MCP session: the server's own lifespan (its connection and
+    caches), for calling `server.call_tool` directly."""
+    lifespan = server.settings.lifespan
+    assert lifespan is not None
+    async with lifespan(server) as deps:
+        request = ServerRequestContext(
+            session=cast(Any, _NoSession()), lifespan_context=deps, protocol_version="", method="tools/call"
+        )
+        yield Context(request_context=request, mcp_server=server)
+
+
+async def per_call(sandbox: SandboxServer, calls: int, rows: int) -> dict[str, list[float]]:
+    """Seconds per call of each way in (see `WAYS`) for a page of `rows`, interleaved: each iteration
+    runs every way once, in an order rotated by one from the previous iteration's."""
     env = env_for(sandbox, LSQ_RATE_LIMIT="1000000/1")
     headers = {"x-LSQ-AccessKey": SANDBOX_ACCESS_KEY, "x-LSQ-SecretKey": SANDBOX_SECRET_KEY}
-    arguments = {"opportunity_id": OPP_BIG, "page_size": 25}
+    arguments = {"opportunity_id": OPP_HUGE, "page_size": rows}
+    body = {
+        "Paging": {"PageIndex": 1, "PageSize": rows},
+        "Sorting": {"ColumnName": "CreatedOn", "Direction": 1},
+    }
     server = create_server(Settings.from_env(env))
     async with (
         Client(server) as client,
         Client(minimal_server) as minimal,
         httpx2.AsyncClient(base_url=sandbox.url, headers=headers, trust_env=False) as http,
+        request_context(server) as context,
     ):
 
         async def ours() -> None:
@@ -98,12 +135,14 @@ async def per_call(sandbox: SandboxServer, calls: int) -> dict[str, list[float]]
                 raise RuntimeError(f"the tool call failed: {result.content}")
 
         async def direct() -> None:
-            response = await http.post(ACTIVITIES_PATH, params={"opportunityId": OPP_BIG}, json=BODY)
+            response = await http.post(ACTIVITIES_PATH, params={"opportunityId": OPP_HUGE}, json=body)
             response.raise_for_status()
             response.json()
 
         async def server_only() -> None:
-            await server.call_tool(TOOL, arguments)
+            result = await server.call_tool(TOOL, arguments, context)
+            if not isinstance(result, CallToolResult) or result.is_error:
+                raise RuntimeError(f"the tool call failed: {result}")
 
         async def sdk_floor() -> None:
             await minimal.call_tool("echo", {"text": "x"})
@@ -208,34 +247,27 @@ async def main(errlog: TextIO) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=200, help="timed tool calls (and direct requests)")
     parser.add_argument("--starts", type=int, default=10, help="timed start-ups of each server")
+    parser.add_argument("--rows", default="25,1000", help="activities per page measured, comma-separated")
     args = parser.parse_args()
-    if not (1 <= args.calls <= 5000 and 1 <= args.starts <= 50):
-        parser.error("--calls must be from 1 to 5000 and --starts from 1 to 50")
+    sizes = [int(n) for n in args.rows.split(",")]
+    if not (
+        1 <= args.calls <= 5000 and 1 <= args.starts <= 50 and all(1 <= n <= LARGEST_PAGE for n in sizes)
+    ):
+        parser.error(
+            f"--calls must be from 1 to 5000, --starts from 1 to 50, --rows from 1 to {LARGEST_PAGE}"
+        )
 
     configure_logging((), logging.WARNING)  # as the CLI does: stderr, quiet HTTP libraries
-    with running_sandbox(None) as sandbox:
-        seconds = await per_call(sandbox, args.calls)
+    results: list[str] = []
+    with running_sandbox(None, build_catalog(huge_activities=LARGEST_PAGE)) as sandbox:
+        for rows in sizes:
+            calls = args.calls if rows <= 100 else max(1, args.calls // 4)
+            results.append(print_per_call(rows, calls, await per_call(sandbox, calls, rows)))
+            print()
         ours_start, minimal_start = await startups(sandbox, args.starts, errlog)
 
-    ours_ms, direct_ms = (statistics.median(seconds[name]) * 1000 for name in ("ours", "direct"))
-    added = ours_ms - direct_ms
-    print(f"a. per call, {args.calls} interleaved calls each (ms)")
-    labels = {
-        "ours": "MCP tool call (ours)",
-        "direct": "direct httpx2 request (baseline)",
-        "server": "  for reference: ours, server.call_tool (no MCP client)",
-        "floor": "  for reference: trivial tool via MCP client (SDK floor)",
-    }
-    rows = []
-    for name, label in labels.items():
-        median, low, _, p95 = _ms(seconds[name], "{:.2f}")
-        rows.append([label, median, low, p95])
-    rows.append(["added (median difference ours - direct)", f"{added:.2f}", "", ""])
-    rows.append(["ratio ours/direct (medians)", f"{ours_ms / direct_ms:.2f}", "", ""])
-    print_table(["", "median", "min", "p95"], rows)
     ours_s, minimal_s = statistics.median(ours_start), statistics.median(minimal_start)
     ratio = ours_s / minimal_s
-    print()
     print(f"b. start-up to first tools/list, {args.starts} interleaved starts each (ms)")
     print_table(
         ["", "median", "min", "max"],
@@ -247,13 +279,46 @@ async def main(errlog: TextIO) -> None:
     )
     if ratio > STARTUP_RATIO_TARGET:
         what_we_import_extra()
+    for line in results:
+        print(line)
     print(
-        f"RESULT per call: ours {ours_ms:.2f} ms vs direct {direct_ms:.2f} ms median, "
-        f"added {added:.2f} ms (< {ADDED_MS_TARGET:g} ms: {verdict(added < ADDED_MS_TARGET)}), "
-        f"ratio {ours_ms / direct_ms:.2f}; start-up: ours {ours_s * 1000:.0f} ms vs minimal "
-        f"{minimal_s * 1000:.0f} ms median, ratio {ratio:.2f} "
-        f"(<= {STARTUP_RATIO_TARGET:g}: {verdict(ratio <= STARTUP_RATIO_TARGET)})"
+        f"RESULT start-up: ours {ours_s * 1000:.0f} ms vs minimal {minimal_s * 1000:.0f} ms median, "
+        f"ratio {ratio:.2f} (<= {STARTUP_RATIO_TARGET:g}: {verdict(ratio <= STARTUP_RATIO_TARGET)})"
     )
+
+
+def print_per_call(rows: int, calls: int, seconds: dict[str, list[float]]) -> str:
+    """Print the table of one page size; return its RESULT line."""
+    ours_ms, direct_ms, server_ms = (
+        statistics.median(seconds[name]) * 1000 for name in ("ours", "direct", "server")
+    )
+    added = ours_ms - direct_ms
+    print(f"a. per call, a page of {rows} activities, {calls} interleaved calls each (ms)")
+    labels = {
+        "ours": "MCP tool call (ours)",
+        "direct": "direct httpx2 request (baseline)",
+        "server": "  for reference: ours, server.call_tool (no MCP client)",
+        "floor": "  for reference: trivial tool via MCP client (SDK floor)",
+    }
+    table = []
+    for name, label in labels.items():
+        median, low, _, p95 = _ms(seconds[name], "{:.2f}")
+        table.append([label, median, low, p95])
+    table.append(["added (median difference ours - direct)", f"{added:.2f}", "", ""])
+    table.append(
+        ["  of which the server (server.call_tool - direct)", f"{server_ms - direct_ms:.2f}", "", ""]
+    )
+    table.append(["ratio ours/direct (medians)", f"{ours_ms / direct_ms:.2f}", "", ""])
+    print_table(["", "median", "min", "p95"], table)
+    line = (
+        f"RESULT {rows} rows: ours {ours_ms:.2f} ms vs direct {direct_ms:.2f} ms median, added {added:.2f} ms"
+    )
+    before = BEFORE_ADDED_MS.get(rows)
+    if before:
+        line += f" (<= half of {before:.2f} before: {verdict(added <= before / 2)})"
+    if rows <= 25:
+        line += f" (< {ADDED_MS_TARGET:g} ms: {verdict(added < ADDED_MS_TARGET)})"
+    return line
 
 
 def _ms(values: list[float], form: str = "{:.0f}") -> list[str]:
