@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError
 from lsq_mcp import __version__
 from lsq_mcp.api.connection import Connection, longest_attempt, longest_call
 from lsq_mcp.errors import LeadSquaredError
-from lsq_mcp.metadata import ActivityTypeCache, SharedCache
+from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, find, opportunity
@@ -134,7 +134,9 @@ def create_server(
             async with anyio.create_task_group() as group:
                 # Names are looked up as the server starts, ahead of the first tool call.
                 types.start(group)
-                yield Deps(conn=conn, activity_types=types)
+                yield Deps(
+                    conn=conn, activity_types=types, field_names=ActivityFieldNames(conn, shared=shared)
+                )
                 group.cancel_scope.cancel()
 
     server = LeadSquaredServer(

@@ -43,7 +43,38 @@ def test_activities_demo_prints_the_timeline() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"Opportunity {OPP_BIG}")
     assert f"Activities 1-5 of {BIG_ACTIVITY_COUNT}" in done.stdout
-    assert len(lines) == 3 + 5
+    assert lines[3].startswith("Types: ")
+    assert len([line for line in lines if line[:2].isdigit() and line[2] == ":"]) == 5
+
+
+def test_activities_in_a_window(sandbox: SandboxServer) -> None:
+    done = run(
+        "activities",
+        OPP_BIG,
+        "--since",
+        "2025-02-14",
+        "--until",
+        "2025-02-24",
+        "--json",
+        env=env_for(sandbox),
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["since"], data["until"]) == ("2025-02-14T00:00:00Z", "2025-02-24T23:59:59Z")
+    created = [a["created_at"] for a in data["activities"]]
+    assert created
+    assert all("2025-02-14" <= c[:10] <= "2025-02-24" for c in created)
+    text = run(
+        "activities", OPP_BIG, "--since", "2025-02-14", "--until", "2025-02-24", env=env_for(sandbox)
+    ).stdout
+    assert f"Activities created 2025-02-14T00:00:00Z to 2025-02-24T23:59:59Z: {len(created)}," in text
+
+
+def test_a_bad_window_is_a_usage_error(sandbox: SandboxServer) -> None:
+    done = run("activities", OPP_BIG, "--since", "2025-03-01", "--until", "2025-02-01", env=env_for(sandbox))
+    assert done.returncode == 2
+    assert "since" in done.stderr
+    assert "No API call was made." in done.stderr
 
 
 def test_demo_before_the_command_and_json_output() -> None:

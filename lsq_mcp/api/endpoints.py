@@ -14,6 +14,7 @@ from lsq_mcp.api.models import (
     ACTIVITY_TYPES,
     LEADS,
     RawActivitiesPage,
+    RawActivitySetting,
     RawActivityType,
     RawLead,
     RawLeadOpportunities,
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 ACTIVITIES_PATH = "/v2/OpportunityManagement.svc/GetActivitiesOfOpportunity"
 ACTIVITY_TYPES_PATH = "/v2/ProspectActivity.svc/ActivityTypes.Get"
+ACTIVITY_SETTING_PATH = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting"
 OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
 OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
@@ -91,13 +93,21 @@ async def get_activities_page(conn: Connection, query: ActivitiesQuery) -> RawAc
 
 async def _activities_page(conn: Connection, query: ActivitiesQuery) -> RawActivitiesPage:
     return await conn.call(
-        "POST", ACTIVITIES_PATH, RawActivitiesPage.model_validate, params=query.params(), json=query.body()
+        "POST", ACTIVITIES_PATH, RawActivitiesPage.read, params=query.params(), json=query.body()
     )
 
 
 async def get_activity_types(conn: Connection) -> list[RawActivityType]:
     """The account's activity types (code → name)."""
     return await conn.call("GET", ACTIVITY_TYPES_PATH, ACTIVITY_TYPES.validate_python)
+
+
+async def get_activity_setting(conn: Connection, event_code: int) -> RawActivitySetting:
+    """An activity type's settings: its custom fields' schema and display names. Documented for custom
+    types; some system types answer an error instead."""
+    return await conn.call(
+        "GET", ACTIVITY_SETTING_PATH, RawActivitySetting.model_validate, params={"code": str(event_code)}
+    )
 
 
 async def get_opportunity(conn: Connection, opportunity_id: str) -> RawOpportunityDetails:

@@ -2,17 +2,21 @@
 
 LeadSquared sends strings for everything (`"Score":"0"`), `null` and `""` for
 "no value", extra fields nobody asked for, and dates in more than one format.
-These models absorb all of that; the tools condense them into their own results.
+These models absorb all of that; the tools condense them into their own results. The rows of
+an activities page, read by the thousand, are plain objects (`RawActivity`); the rest are
+lenient pydantic models.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
-from lsq_mcp.api.values import blank_to_none, parse_date, to_float, to_int
+from lsq_mcp.api.values import blank_to_none, parse_date, to_float, to_int, to_text
 
 Text = Annotated[str | None, BeforeValidator(blank_to_none)]
 LooseInt = Annotated[int | None, BeforeValidator(to_int)]
@@ -23,51 +27,114 @@ LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
 SortDirection = Literal["newest_first", "oldest_first"]
 
 
-class RawActivity(BaseModel):
-    """One row of `GetActivitiesOfOpportunity`'s `List`, as LeadSquared sends it."""
+# `GetActivitiesOfOpportunity`'s row keys read into `RawActivity`'s attributes, by how each is read.
+_TEXT_KEYS = {
+    "id": "ProspectActivityId",
+    "event_name": "ActivityEventName",
+    "created_by": "PACreatedByName",
+    "modified_by": "PAModifiedByName",
+    "status": "Status",
+    "note": "ActivityEvent_Note",
+    "lead_id": "ProspectId",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "email": "EmailAddress",
+    "phone": "Phone",
+    "lead_name": "LeadName",
+    "lead_owner": "LeadOwner",
+}
+_INT_KEYS = {
+    "event_code": "ActivityEvent",
+    "activity_type": "ActivityType",
+    "score": "Score",
+    "do_not_call": "DoNotCall",
+    "do_not_email": "DoNotEmail",
+}
+_FLOAT_KEYS = {"ip_latitude": "IP_Latitude", "ip_longitude": "IP_Longitude"}
+_DATE_KEYS = {"created_at": "PACreatedOn", "modified_at": "PAModifiedOn"}
+# Repeats RecordCount on every row; the page's count is kept, this is not.
+_DROPPED_KEYS = frozenset({"Total"})
+_KNOWN_KEYS = frozenset(
+    [*_TEXT_KEYS.values(), *_INT_KEYS.values(), *_FLOAT_KEYS.values(), *_DATE_KEYS.values(), *_DROPPED_KEYS]
+)
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    id: Text = Field(None, alias="ProspectActivityId")
-    event_code: LooseInt = Field(None, alias="ActivityEvent")
-    event_name: Text = Field(None, alias="ActivityEventName")
-    activity_type: LooseInt = Field(None, alias="ActivityType")
-    created_at: LooseDate = Field(None, alias="PACreatedOn")
-    modified_at: LooseDate = Field(None, alias="PAModifiedOn")
-    created_by: Text = Field(None, alias="PACreatedByName")
-    modified_by: Text = Field(None, alias="PAModifiedByName")
-    status: Text = Field(None, alias="Status")
-    note: Text = Field(None, alias="ActivityEvent_Note")
-    score: LooseInt = Field(None, alias="Score")
-    ip_latitude: LooseFloat = Field(None, alias="IP_Latitude")
-    ip_longitude: LooseFloat = Field(None, alias="IP_Longitude")
-    lead_id: Text = Field(None, alias="ProspectId")
-    first_name: Text = Field(None, alias="FirstName")
-    last_name: Text = Field(None, alias="LastName")
-    email: Text = Field(None, alias="EmailAddress")
-    phone: Text = Field(None, alias="Phone")
-    do_not_call: LooseInt = Field(None, alias="DoNotCall")
-    do_not_email: LooseInt = Field(None, alias="DoNotEmail")
-    lead_name: Text = Field(None, alias="LeadName")
-    lead_owner: Text = Field(None, alias="LeadOwner")
-    # Repeats RecordCount on every row; the page's count is kept, this is not.
-    row_total: LooseInt = Field(None, alias="Total")
+class RawActivity:
+    """One row of `GetActivitiesOfOpportunity`'s `List`, as LeadSquared sends it, read leniently.
+
+    A plain object rather than a pydantic model: a page holds up to 1,000 rows of ~30 loose values,
+    and reading them one by one in Python costs a fraction of a validator call per value.
+    """
+
+    __slots__ = (*_TEXT_KEYS, *_INT_KEYS, *_FLOAT_KEYS, *_DATE_KEYS, "extras")
+
+    id: str | None
+    event_code: int | None
+    event_name: str | None
+    activity_type: int | None
+    created_at: datetime | str | None
+    modified_at: datetime | str | None
+    created_by: str | None
+    modified_by: str | None
+    status: str | None
+    note: str | None
+    score: int | None
+    ip_latitude: float | None
+    ip_longitude: float | None
+    lead_id: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    do_not_call: int | None
+    do_not_email: int | None
+    lead_name: str | None
+    lead_owner: str | None
+    extras: dict[str, Any]
+    """Fields LeadSquared sent that are not read above (custom, O_, requested...), as sent."""
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        for attribute, key in _TEXT_KEYS.items():
+            setattr(self, attribute, to_text(row.get(key)))
+        for attribute, key in _INT_KEYS.items():
+            setattr(self, attribute, to_int(row.get(key)))
+        for attribute, key in _FLOAT_KEYS.items():
+            setattr(self, attribute, to_float(row.get(key)))
+        for attribute, key in _DATE_KEYS.items():
+            setattr(self, attribute, parse_date(row.get(key)))
+        self.extras = {key: value for key, value in row.items() if key not in _KNOWN_KEYS}
 
     @property
-    def extras(self) -> dict[str, Any]:
-        """Fields LeadSquared sent that this model does not name (custom, O_, requested...)."""
-        return dict(self.model_extra or {})
+    def key(self) -> str:
+        """What tells this activity from the others: its id, or else everything it holds."""
+        return self.id or repr([getattr(self, name) for name in self.__slots__])
+
+    @classmethod
+    def read(cls, row: Any) -> RawActivity:
+        if not isinstance(row, Mapping):
+            raise TypeError(f"an activity is a JSON object, not {type(row).__name__}")
+        return cls(row)
 
 
-class RawActivitiesPage(BaseModel):
+@dataclass(frozen=True)
+class RawActivitiesPage:
     """`{"RecordCount": N, "List": [...]}`."""
 
-    model_config = ConfigDict(extra="ignore")
+    record_count: int
+    rows: list[RawActivity]
 
-    record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
-    rows: Annotated[list[RawActivity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
-        default_factory=list, alias="List"
-    )
+    @classmethod
+    def read(cls, body: Any) -> RawActivitiesPage:
+        """The page in `body`; raises ValueError or TypeError when it is not one."""
+        if not isinstance(body, Mapping):
+            raise TypeError("the answer is not a JSON object")
+        count = to_int(body.get("RecordCount"))
+        if count is None:
+            raise ValueError("the answer has no RecordCount")
+        rows = body.get("List") or []
+        if not isinstance(rows, list):
+            raise TypeError("List is not a JSON array")
+        return cls(count, [RawActivity.read(row) for row in rows])
 
 
 class RawActivityType(BaseModel):
@@ -93,6 +160,19 @@ class RawField(BaseModel):
     display_name: Text = Field(None, alias="DisplayName")
     value: Any = Field(None, alias="Value")
     data_type: Text = Field(None, alias="DataType")
+
+
+class RawActivitySetting(BaseModel):
+    """`CustomActivity/GetActivitySetting?code=N`: an activity type and its custom fields' names."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, alias="ID")
+    name: Text = Field(None, alias="Name")
+    display_name: Text = Field(None, alias="DisplayName")
+    fields: Annotated[list[RawField], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="Fields"
+    )
 
 
 class RawOpportunityDetails(BaseModel):

@@ -28,6 +28,18 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
+def to_text(value: Any) -> str | None:
+    """Text as sent, trimmed; a number (or flag) sent where text is documented is read as its text;
+    blanks, and what is no text at all (an object, a list), are None."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
 def to_int(value: Any) -> int | None:
     """`"12"`, `12`, `"12.0"` → 12; blanks and non-numbers → None."""
     value = blank_to_none(value)

@@ -35,7 +35,13 @@ def add_activities_command(commands: Commands, parents: list[argparse.ArgumentPa
     activities.add_argument("--page-size", type=int, default=25, help="activities per page, 1 to 1000")
     activities.add_argument("--oldest-first", action="store_true", help="oldest activities first")
     activities.add_argument("--all", action="store_true", help="every page, up to --max-activities")
-    activities.add_argument("--max-activities", type=int, default=500, help="cap for --all (default 500)")
+    activities.add_argument(
+        "--max-activities", type=int, default=500, help="cap for --all and a window (default 500)"
+    )
+    activities.add_argument("--since", metavar="D", help="only activities created at or after D (ISO 8601)")
+    activities.add_argument(
+        "--until", metavar="D", help="only activities created at or before D (a date: that day)"
+    )
     add_json_flag(activities)
     activities.set_defaults(tool="get_opportunity_activities", arguments=activities_arguments)
 
@@ -55,6 +61,9 @@ def activities_arguments(args: argparse.Namespace) -> dict[str, Any]:
         arguments["activity_event_code"] = args.event_code
     if args.all:
         arguments |= {"fetch_all": True, "max_activities": args.max_activities}
+    for edge in ("since", "until"):
+        if getattr(args, edge) is not None:
+            arguments |= {edge: getattr(args, edge), "max_activities": args.max_activities}
     return arguments
 
 

@@ -11,13 +11,14 @@ from typing import Any
 from mcp.server.mcpserver import Context
 
 from lsq_mcp.api.connection import Connection
-from lsq_mcp.metadata import ActivityTypeCache
+from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache
 
 
 @dataclass(frozen=True)
 class Deps:
     conn: Connection
     activity_types: ActivityTypeCache
+    field_names: ActivityFieldNames
 
 
 ToolContext = Context[Deps, Any]

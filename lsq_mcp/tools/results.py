@@ -43,6 +43,8 @@ class ToolResult(Compact):
         return data
 
 
-def answer(text: str, result: ToolResult) -> CallToolResult:
-    """A tool's answer: the text a model reads, and the same facts as structured content."""
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.to_json())
+def answer(text: str, result: ToolResult | dict[str, Any]) -> CallToolResult:
+    """A tool's answer: the text a model reads, and the same facts as structured content (a result
+    model, or the JSON of one built directly)."""
+    data = result.to_json() if isinstance(result, ToolResult) else result
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)

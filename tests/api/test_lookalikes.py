@@ -40,11 +40,15 @@ def activities(rows: list[dict[str, Any]], count: Any = None) -> httpx2.Response
 
 
 def types_or(answer: Callable[[httpx2.Request], httpx2.Response]) -> Handler:
-    """Activity types answered normally; everything else by `answer`."""
+    """Activity types (and their custom field names) answered normally; everything else by `answer`."""
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         if request.url.path.endswith("ActivityTypes.Get"):
             return httpx2.Response(200, json=[{"ActivityEvent": "22", "DisplayName": "Outbound Phone Call"}])
+        if request.url.path.endswith("GetActivitySetting"):
+            return httpx2.Response(
+                200, json={"Fields": [{"SchemaName": "mx_Custom_1", "DisplayName": "Outcome"}]}
+            )
         return answer(request)
 
     return handler

@@ -25,7 +25,7 @@ async def test_event_codes_get_their_names(sandbox: SandboxServer) -> None:
         )
         unicode = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_UNICODE, "page_size": 50}))
     assert {a["event_name"] for a in structured(result)["activities"]} == {"Outbound Phone Call"}
-    assert "Outbound Phone Call [22]" in text_of(result)
+    assert "Types: 22 Outbound Phone Call" in text_of(result)
     unlisted = [a for a in unicode["activities"] if a["event_code"] == UNLISTED_EVENT_CODE]
     assert unlisted
     assert all("event_name" not in a for a in unlisted), "a code with no name stays a code"

@@ -1,9 +1,11 @@
 """The structured result of `get_opportunity_activities`, and condensing raw rows into it.
 
-Pure functions over pydantic models. The raw rows repeat the lead's details (and the
-opportunity's `O_` fields) on every activity; here they are given once. Blank values are
-dropped, codes become integers, dates ISO 8601 UTC, HTML notes plain text, and very long
-notes are shortened with a visible marker.
+The models below declare the result (its `outputSchema`, checked by the SDK on every call); the
+result itself is built as the JSON it becomes (`Condenser`), page by page as the rows arrive, so
+a walk over thousands of activities never holds them twice. The raw rows repeat the lead's
+details (and the opportunity's `O_` fields) on every activity; here they are given once. Blank
+values are dropped, codes become integers, dates ISO 8601 UTC, HTML notes plain text, custom
+fields take their display names, and very long notes are shortened with a visible marker.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from lsq_mcp.api.models import RawActivity, SortDirection
 from lsq_mcp.api.values import iso_utc, to_int
@@ -30,6 +32,8 @@ _OPPORTUNITY_NAMED = {
     "O_ActivityEvent": "type_code",
     "O_ActivityEventName": "type_name",
 }
+# The result as JSON: what the models below describe.
+Json = dict[str, Any]
 
 
 class Lead(Compact):
@@ -67,9 +71,9 @@ class Activity(Compact):
     )
     event_name: str | Absent = None
     activity_type: int | Absent = None
-    modified_at: str | Absent = None
+    modified_at: str | Absent = Field(None, description="Absent when it is created_at")
     created_by: str | Absent = None
-    modified_by: str | Absent = None
+    modified_by: str | Absent = Field(None, description="Absent when it is created_by, unmodified")
     status: str | Absent = None
     note: str | Absent = Field(None, description="Plain text (HTML removed); very long notes are shortened")
     score: int | Absent = None
@@ -77,8 +81,19 @@ class Activity(Compact):
     ip_longitude: float | Absent = None
     lead_id: str | Absent = Field(None, description="Only when the activities belong to more than one lead")
     fields: dict[str, Any] | Absent = Field(
-        None, description="Custom, requested and other fields, by their LeadSquared names"
+        None,
+        description="Custom fields under their display names (two of one name: schema name in brackets), "
+        "requested and other fields under their LeadSquared names",
     )
+
+
+# The activity's schema written out where it is used rather than referenced: a client checking a
+# result of 1,000 activities against the schema resolves no reference 1,000 times.
+_ACTIVITIES_SCHEMA = {
+    "type": "array",
+    "items": {k: v for k, v in Activity.model_json_schema().items() if k != "title"},
+    "description": "In the order asked for",
+}
 
 
 class ActivitiesResult(ToolResult):
@@ -87,16 +102,20 @@ class ActivitiesResult(ToolResult):
     opportunity_id: str
     total: int = Field(description="RecordCount: all matching activities, on every page")
     returned: int = Field(description="How many activities this result holds")
-    has_more: bool = Field(description="Whether more matching activities exist past this result")
+    has_more: bool = Field(
+        description="Whether more matching activities exist past this result (in a window: in the window)"
+    )
     next_page_index: int | Absent = Field(
-        None, description="The page_index to ask for next (same page_size); absent when none"
+        None, description="The page_index to ask for next (same page_size); absent when none or in a window"
     )
     page_index: int
     page_size: int
     sort_direction: SortDirection
+    since: str | Absent = Field(None, description="The window's start, ISO 8601 UTC, when one was given")
+    until: str | Absent = Field(None, description="The window's end, ISO 8601 UTC, when one was given")
     opportunity: Opportunity | Absent = None
     leads: list[Lead] | Absent = Field(None, description="The lead(s) of these activities, once each")
-    activities: list[Activity] = Field(description="In the order asked for")
+    activities: Annotated[list[Activity], WithJsonSchema(_ACTIVITIES_SCHEMA)]
 
 
 @dataclass(frozen=True)
@@ -107,113 +126,172 @@ class PageRequest:
     page_index: int
     page_size: int
     sort_direction: SortDirection
+    since: str | None = None
+    until: str | None = None
 
 
-def condense(
-    request: PageRequest, total: int, rows: Sequence[RawActivity], *, walked: bool = False
-) -> ActivitiesResult:
-    """The structured result for `rows`, which start at `request.page_index` and hold `total` in all.
+class Condenser:
+    """Condenses the rows of one result page by page (`add`), then gives the result (`result`).
 
-    After one page, the next is the next page. After a walk over several (`walked`), it is the page
-    holding the first activity not returned: when the walk stopped mid-page, that page repeats a few
-    activities rather than skip any.
+    What is the same on every row (the lead, the opportunity's `O_` fields) can only be known once
+    every row is in, so each activity is condensed as its page arrives and those are settled last.
     """
-    start = (request.page_index - 1) * request.page_size
-    seen = start + len(rows)
-    has_more = seen < total
-    next_page = seen // request.page_size + 1 if walked else request.page_index + 1
-    lead_ids = {row.lead_id for row in rows if row.lead_id}
-    opportunity, shared = _opportunity(rows)
-    return ActivitiesResult(
-        opportunity_id=request.opportunity_id,
-        total=total,
-        returned=len(rows),
-        has_more=has_more,
-        next_page_index=next_page if has_more else None,
-        page_index=request.page_index,
-        page_size=request.page_size,
-        sort_direction=request.sort_direction,
-        opportunity=opportunity,
-        leads=_leads(rows) or None,
-        activities=[_activity(row, shared, tag_lead=len(lead_ids) > 1) for row in rows],
-    )
 
+    def __init__(self, opportunity_id: str) -> None:
+        self._opportunity_id = opportunity_id
+        self._leads: dict[str | None, Json] = {}
+        self._opportunity: Json = {}
+        self._varying: set[str] = set()
+        # (activity, its O_ fields) for each activity with any: the varying ones go back to it.
+        self._opportunity_of: list[tuple[Json, Json]] = []
+        self._last_opportunity: Json = {}
 
-def _leads(rows: Sequence[RawActivity]) -> list[Lead]:
-    """Each lead once, in order of first appearance, with the first value seen for each field."""
-    merged: dict[str | None, dict[str, Any]] = {}
-    for row in rows:
-        values = {
-            "id": row.lead_id,
-            "name": row.lead_name or _join(row.first_name, row.last_name),
-            "first_name": row.first_name,
-            "last_name": row.last_name,
-            "email": row.email,
-            "phone": row.phone,
-            "owner": row.lead_owner,
-            "do_not_call": None if row.do_not_call is None else row.do_not_call != 0,
-            "do_not_email": None if row.do_not_email is None else row.do_not_email != 0,
+    def add(
+        self,
+        rows: Sequence[RawActivity],
+        event_names: Mapping[int, str],
+        field_names: Mapping[int, Mapping[str, str]],
+    ) -> list[Json]:
+        """The activities of `rows`, in order: event names from `event_names` where LeadSquared left
+        them out, custom fields under the display names of `field_names` (by event code)."""
+        activities = []
+        for row in rows:
+            self._add_lead(row)
+            code = row.event_code
+            activity = _activity(row, event_names.get(code) if code is not None else None)
+            fields, opportunity = _fields(row.extras, field_names.get(code, {}) if code is not None else {})
+            if fields:
+                activity["fields"] = fields
+            if opportunity:
+                self._add_opportunity(activity, opportunity)
+            activities.append(activity)
+        return activities
+
+    def result(
+        self,
+        request: PageRequest,
+        total: int,
+        activities: list[Json],
+        *,
+        has_more: bool,
+        next_page: int | None,
+    ) -> Json:
+        """The result (as JSON) holding `activities`, all added here."""
+        shared = {k: v for k, v in self._opportunity.items() if k not in self._varying}
+        if self._varying:
+            for activity, values in self._opportunity_of:
+                own = {k: v for k, v in values.items() if k in self._varying}
+                if own:
+                    activity["fields"] = {**activity.get("fields", {}), **own}
+        # In Lead's order of fields, whatever order the values came in.
+        leads = [{k: lead[k] for k in _LEAD_KEYS if k in lead} for lead in self._leads.values() if lead]
+        if len(self._leads) <= 1:
+            for activity in activities:
+                activity.pop("lead_id", None)
+        result = {
+            "opportunity_id": request.opportunity_id,
+            "total": total,
+            "returned": len(activities),
+            "has_more": has_more,
+            "next_page_index": next_page if has_more else None,
+            "page_index": request.page_index,
+            "page_size": request.page_size,
+            "sort_direction": request.sort_direction,
+            "since": request.since,
+            "until": request.until,
+            "opportunity": self._opportunity_json(shared),
+            "leads": leads or None,
+            "activities": activities,
         }
-        current = merged.setdefault(row.lead_id, {})
-        for key, value in values.items():
-            if value is not None and current.get(key) is None:
-                current[key] = value
-    return [Lead(**values) for values in merged.values() if any(v is not None for v in values.values())]
+        return {k: v for k, v in result.items() if v is not None}
+
+    def _add_lead(self, row: RawActivity) -> None:
+        lead = self._leads.setdefault(row.lead_id, {})
+        if len(lead) == len(_LEAD_KEYS):
+            return  # every detail of this lead is known: the usual case, from the second row on
+        values = (
+            row.lead_id,
+            row.lead_name or _join(row.first_name, row.last_name),
+            row.first_name,
+            row.last_name,
+            row.email,
+            row.phone,
+            row.lead_owner,
+            None if row.do_not_call is None else row.do_not_call != 0,
+            None if row.do_not_email is None else row.do_not_email != 0,
+        )
+        for key, value in zip(_LEAD_KEYS, values, strict=True):
+            if value is not None and key not in lead:
+                lead[key] = value
+
+    def _add_opportunity(self, activity: Json, values: Json) -> None:
+        if values != self._last_opportunity:
+            for key, value in values.items():
+                known = self._opportunity.setdefault(key, value)
+                if known != value:
+                    self._varying.add(key)
+            self._last_opportunity = values
+        self._opportunity_of.append((activity, values))
+
+    def _opportunity_json(self, shared: Json) -> Json | None:
+        named: Json = {}
+        others: Json = {}
+        for key, value in shared.items():
+            if key in _OPPORTUNITY_NAMED:
+                named[_OPPORTUNITY_NAMED[key]] = value
+            elif str(value).lower() != self._opportunity_id.lower():  # O_ProspectActivityId: its id again
+                others[key[len(_OPPORTUNITY_PREFIX) :]] = value
+        if "type_code" in named:
+            named["type_code"] = to_int(named["type_code"])
+        opportunity: Json = {k: v for k in Opportunity.model_fields if (v := named.get(k)) is not None}
+        if others:
+            opportunity["fields"] = others
+        return opportunity or None
 
 
-def _opportunity(rows: Sequence[RawActivity]) -> tuple[Opportunity | None, frozenset[str]]:
-    """The `O_` fields whose value is the same on every row that has one, and their names."""
-    values: dict[str, Any] = {}
-    varying: set[str] = set()
-    for row in rows:
-        for key, raw in row.extras.items():
-            if not key.startswith(_OPPORTUNITY_PREFIX):
-                continue
-            value = _clean(raw)
-            if value is None:
-                continue
-            if key in values and values[key] != value:
-                varying.add(key)
-            values.setdefault(key, value)
-    shared = {key: value for key, value in values.items() if key not in varying}
-    if not shared:
-        return None, frozenset()
-    named: dict[str, Any] = {}
-    others: dict[str, Any] = {}
-    for key, value in shared.items():
-        if key in _OPPORTUNITY_NAMED:
-            named[_OPPORTUNITY_NAMED[key]] = value
-        else:
-            others[key[len(_OPPORTUNITY_PREFIX) :]] = value
-    if "type_code" in named:
-        named["type_code"] = to_int(named["type_code"])
-    return Opportunity(**named, fields=others or None), frozenset(shared)
+_LEAD_KEYS = tuple(Lead.model_fields)
 
 
-def _activity(row: RawActivity, shared: frozenset[str], *, tag_lead: bool) -> Activity:
-    fields = {
-        key: value
-        for key, raw in sorted(row.extras.items())
-        if key not in shared and (value := _clean(raw)) is not None
-    }
-    note = shorten(html_to_text(row.note), NOTE_LIMIT) if row.note else None
-    return Activity(
-        id=row.id,
-        event_code=row.event_code,
-        created_at=iso_utc(row.created_at),
-        event_name=row.event_name,
-        activity_type=row.activity_type,
-        modified_at=iso_utc(row.modified_at),
-        created_by=row.created_by,
-        modified_by=row.modified_by,
-        status=row.status,
-        note=note or None,
-        score=row.score,
-        ip_latitude=row.ip_latitude,
-        ip_longitude=row.ip_longitude,
-        lead_id=row.lead_id if tag_lead else None,
-        fields=fields or None,
+def _activity(row: RawActivity, event_name: str | None) -> Json:
+    """The activity's own values (no fields yet), in the order of `Activity`'s."""
+    created = row.created_at
+    modified = row.modified_at if row.modified_at != created else None
+    modified_by = row.modified_by if modified is not None or row.modified_by != row.created_by else None
+    values = (
+        ("id", row.id),
+        ("event_code", row.event_code),
+        ("created_at", iso_utc(created)),
+        ("event_name", row.event_name or event_name),
+        ("activity_type", row.activity_type),
+        ("modified_at", iso_utc(modified)),
+        ("created_by", row.created_by),
+        ("modified_by", modified_by),
+        ("status", row.status),
+        ("note", shorten(html_to_text(row.note), NOTE_LIMIT) or None if row.note else None),
+        ("score", row.score),
+        ("ip_latitude", row.ip_latitude),
+        ("ip_longitude", row.ip_longitude),
+        ("lead_id", row.lead_id),
     )
+    return {key: value for key, value in values if value is not None}
+
+
+def _fields(extras: Mapping[str, Any], names: Mapping[str, str]) -> tuple[Json, Json]:
+    """`(fields, O_ fields)` of a row's other values, blanks left out; custom fields under `names`."""
+    fields: Json = {}
+    opportunity: Json = {}
+    for key, raw in extras.items():
+        value = _clean(raw)
+        if value is None:
+            continue
+        if key.startswith(_OPPORTUNITY_PREFIX):
+            opportunity[key] = value
+            continue
+        name = names.get(key, key)
+        if name != key and (name in extras or name in fields):
+            name = f"{name} ({key})"  # a display name that is already another field's name
+        fields[name] = value
+    return fields, opportunity
 
 
 def _clean(value: Any) -> Any:
@@ -239,16 +317,3 @@ def _clean(value: Any) -> Any:
 
 def _join(*parts: str | None) -> str | None:
     return " ".join(p for p in parts if p) or None
-
-
-def name_events(result: ActivitiesResult, names: Mapping[int, str]) -> ActivitiesResult:
-    """The result with `event_name` filled in from the activity types where LeadSquared left it out."""
-    if not names:
-        return result
-    activities = [
-        a.model_copy(update={"event_name": names[a.event_code]})
-        if a.event_name is None and a.event_code is not None and a.event_code in names
-        else a
-        for a in result.activities
-    ]
-    return result.model_copy(update={"activities": activities})

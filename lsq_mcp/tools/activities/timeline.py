@@ -1,126 +1,261 @@
 """The text of `get_opportunity_activities`: a timeline a person or a model reads at a glance.
 
-A header (the opportunity, its lead, which activities these are), then one line per activity.
-Pure functions of the structured result.
+A header (the opportunity, its lead, which activities these are, the activity types' codes), then
+the activities under one heading per day, a line each: time, type, who, status, score, note and
+custom fields under their display names. Pure functions of the structured result (its JSON).
+Its size is budgeted in tokens, estimated from above (`lsq_mcp.tokens`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lsq_mcp.text import clip, dot_join, labelled
-from lsq_mcp.tools.activities.result import ActivitiesResult, Activity, Opportunity
+from lsq_mcp.tokens import estimate_tokens
 
 TIMELINE_NOTE_LIMIT = 160
 TIMELINE_FIELD_LIMIT = 40
 TIMELINE_MAX_FIELDS = 4
-# Common clients reject or cut tool results near 25,000 tokens: the text stays under this.
-TEXT_BUDGET = 100_000
-# Room kept for the summary of what did not fit.
-_SUMMARY_ROOM = 1_500
+# Clients cut tool results near 25,000 tokens: the text stays at or under this many.
+TEXT_BUDGET = 20_000
+# Room kept for the line that summarises what did not fit.
+_SUMMARY_ROOM = 400
+
+Json = Mapping[str, Any]
 
 
-def render_timeline(result: ActivitiesResult, budget: int = TEXT_BUDGET) -> str:
-    """A compact timeline a person reads at a glance: a header, then one line per activity.
+def render_timeline(result: Json, budget: int = TEXT_BUDGET) -> str:
+    """The timeline of `result`: a header, then the activities a line each under their day.
 
-    Past `budget` characters, the newest activities stay in full and the rest are summarised
-    (counts by event, first and last date) with the pages to ask for to read them.
+    Past `budget` tokens, the newest activities stay in full and the rest are summarised (counts by
+    type, first and last date) with what to ask for to read them.
     """
-    head = [_opportunity_line(result)]
-    lead_names: dict[str, str] = {}
-    for lead in result.leads or []:
-        head.append("Lead: " + dot_join(lead.name, lead.email, lead.phone, labelled("owner", lead.owner)))
-        if lead.id and lead.name:
-            lead_names[lead.id] = lead.name
-    head.append(_range_line(result))
-    lines = [_activity_line(activity, lead_names) for activity in result.activities]
-    text = "\n".join(head + lines)
-    if len(text) <= budget:
+    activities: Sequence[Json] = result["activities"]
+    shared = _shared_by_type(activities)
+    lead_names = {
+        lead["id"]: lead["name"] for lead in result.get("leads", ()) if "id" in lead and "name" in lead
+    }
+    head = _head(result, shared)
+    entries = [
+        (_day(a), _activity_line(a, lead_names, shared.get(a.get("event_code", -1), {}))) for a in activities
+    ]
+    text = "\n".join(head + _with_days(entries))
+    if estimate_tokens(text) <= budget:
         return text
-    return "\n".join(head + _within_budget(result, lines, budget - len("\n".join(head)) - _SUMMARY_ROOM))
+    room = budget - estimate_tokens("\n".join(head)) - _SUMMARY_ROOM
+    kept = _newest_within(result, entries, room)
+    summary = _summary(result, [i for i in range(len(entries)) if i not in kept], len(kept))
+    shown = _with_days([entries[i] for i in sorted(kept)])
+    newest_first = result["sort_direction"] == "newest_first"
+    return "\n".join(head + ([*shown, summary] if newest_first else [summary, *shown]))
 
 
-def _within_budget(result: ActivitiesResult, lines: list[str], room: int) -> list[str]:
-    """The newest lines that fit in `room`, and one line that summarises the others."""
-    newest_first = result.sort_direction == "newest_first"
-    order = range(len(lines)) if newest_first else range(len(lines) - 1, -1, -1)
-    kept: list[int] = []
+def _newest_within(result: Json, entries: Sequence[tuple[str, str]], room: int) -> set[int]:
+    """The positions of the newest entries whose lines (and day headings) fit in `room` tokens."""
+    newest_first = result["sort_direction"] == "newest_first"
+    order = range(len(entries)) if newest_first else range(len(entries) - 1, -1, -1)
+    kept: set[int] = set()
     used = 0
+    day = None
     for i in order:
-        used += len(lines[i]) + 1
-        if used > room:
+        entry_day, line = entries[i]
+        cost = estimate_tokens(line) + 1 + (estimate_tokens(entry_day) + 1 if entry_day != day else 0)
+        if used + cost > room:
             break
-        kept.append(i)
-    left_out = sorted(set(range(len(lines))) - set(kept))
-    summary = _summary(result, left_out, len(kept))
-    kept.sort()
-    shown = [lines[i] for i in kept]
-    return [*shown, summary] if newest_first else [summary, *shown]
+        used += cost
+        day = entry_day
+        kept.add(i)
+    return kept
 
 
-def _summary(result: ActivitiesResult, left_out: list[int], kept: int) -> str:
-    activities = [result.activities[i] for i in left_out]
-    dates = sorted(a.created_at[:10] for a in activities if a.created_at and a.created_at[:1].isdigit())
+def _with_days(entries: Sequence[tuple[str, str]]) -> list[str]:
+    """The lines, with a heading line wherever the day changes."""
+    lines = []
+    day = None
+    for entry_day, line in entries:
+        if entry_day != day:
+            lines.append(entry_day)
+            day = entry_day
+        lines.append(line)
+    return lines
+
+
+def _shared_by_type(activities: Sequence[Json]) -> dict[int, dict[str, Any]]:
+    """The status and score of each activity type that all its activities here (two or more) share:
+    the types' line says them once, and the activities' lines leave them out."""
+    values: dict[int, dict[str, Any]] = {}
+    counts: Counter[int] = Counter()
+    for activity in activities:
+        if "event_code" not in activity:
+            continue
+        code = activity["event_code"]
+        counts[code] += 1
+        known = values.setdefault(code, {key: activity.get(key) for key in _SHARED_KEYS})
+        for key in _SHARED_KEYS:
+            if known[key] != activity.get(key):
+                known[key] = None
+    return {
+        code: shared
+        for code, known in values.items()
+        if counts[code] > 1 and (shared := {k: v for k, v in known.items() if v})
+    }
+
+
+_SHARED_KEYS = ("status", "score")
+
+
+def _type_entry(code: int, name: str, shared: Mapping[str, Any]) -> str:
+    said = [shared["status"]] if "status" in shared else []
+    if "score" in shared:
+        said.append(f"score {shared['score']:+d}")
+    return f"{code} {name}" + (f" ({', '.join(said)})" if said else "")
+
+
+def _head(result: Json, shared: Mapping[int, Mapping[str, Any]]) -> list[str]:
+    opportunity = result.get("opportunity", {})
+    head = [
+        "Opportunity "
+        + dot_join(
+            result["opportunity_id"],
+            opportunity.get("name"),
+            opportunity.get("type_name"),
+            opportunity.get("status"),
+            labelled("owner", opportunity.get("owner")),
+        )
+    ]
+    for lead in result.get("leads", ()):
+        head.append(
+            "Lead: "
+            + dot_join(
+                lead.get("name"), lead.get("email"), lead.get("phone"), labelled("owner", lead.get("owner"))
+            )
+        )
+    head.append(_window_line(result) if "since" in result or "until" in result else _range_line(result))
+    types = sorted(
+        {
+            (a["event_code"], a["event_name"])
+            for a in result["activities"]
+            if "event_code" in a and "event_name" in a
+        }
+    )
+    if types:
+        head.append(
+            "Types: " + ", ".join(_type_entry(code, name, shared.get(code, {})) for code, name in types)
+        )
+    return head
+
+
+def _range_line(result: Json) -> str:
+    if not result["activities"]:
+        if result["total"] == 0:
+            return "No activities."
+        return f"No activities on page {result['page_index']} ({result['total']} in all)."
+    first = (result["page_index"] - 1) * result["page_size"] + 1
+    last = first + result["returned"] - 1
+    line = f"Activities {first}-{last} of {result['total']}, {_order(result)}, times UTC."
+    if "next_page_index" in result:
+        line += f" More: page_index={result['next_page_index']}."
+    return line
+
+
+def _window_line(result: Json) -> str:
+    """What the window holds, and how to read on when it holds more than was returned."""
+    span = " to ".join(
+        part for part in (result.get("since", "the first"), result.get("until", "the last")) if part
+    )
+    line = (
+        f"Activities created {span}: {result['returned']}, {_order(result)}, times UTC "
+        f"({result['total']} in all, any date)."
+    )
+    if result["has_more"]:
+        last = result["activities"][-1].get("created_at", "")
+        edge = "until" if result["sort_direction"] == "newest_first" else "since"
+        line += f" The window holds more: to read on, ask again with {edge}={last} (that second repeats)."
+    return line
+
+
+def _order(result: Json) -> str:
+    return "newest first" if result["sort_direction"] == "newest_first" else "oldest first"
+
+
+def _day(activity: Json) -> str:
+    """The heading of the activity's day (`27 Feb 2025`: fewer tokens than 2025-02-27), or its time as
+    sent when that is no date."""
+    created = str(activity.get("created_at", "No date"))
+    if not _is_iso(created):
+        return created
+    return f"{int(created[8:10])} {_MONTHS[int(created[5:7]) - 1]} {created[:4]}"
+
+
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d$")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _is_iso(created: str) -> bool:
+    return len(created) == 20 and created[10] == "T" and created[:4].isdigit()
+
+
+def _event_label(activity: Json) -> str:
+    if "event_name" in activity:
+        return str(activity["event_name"])
+    return f"[{activity['event_code']}]" if "event_code" in activity else "activity"
+
+
+def _activity_line(activity: Json, lead_names: Mapping[str, str], shared: Mapping[str, Any]) -> str:
+    """The activity's line; what its type's line says of every activity of the type (`shared`) is
+    left out."""
+    created = activity.get("created_at")
+    label = _event_label(activity)
+    if "created_by" in activity:
+        label += f" by {activity['created_by']}"
+    parts = [f"{created[11:16]} {label}" if created and _is_iso(created) else label]
+    if "lead_id" in activity:
+        parts.append(f"lead {lead_names.get(activity['lead_id'], activity['lead_id'])}")
+    fields = list(activity.get("fields", {}).items())[:TIMELINE_MAX_FIELDS]
+    if (
+        "status" in activity
+        and "status" not in shared
+        and all(value != activity["status"] for _, value in fields)
+    ):
+        parts.append(activity["status"])  # else a field says it, under its name (`Email Status=Sent`)
+    if activity.get("score") and "score" not in shared:
+        parts.append(f"score {activity['score']:+d}")
+    if "note" in activity:
+        parts.append(clip(" / ".join(activity["note"].splitlines()), TIMELINE_NOTE_LIMIT))
+    for key, value in fields:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if _DATE_TIME.match(text):
+            text = text[:16]  # to the minute, like the activities' own times
+        parts.append(f"{key}={clip(text, TIMELINE_FIELD_LIMIT)}")
+    return " · ".join(parts)
+
+
+def _summary(result: Json, left_out: list[int], kept: int) -> str:
+    activities = [result["activities"][i] for i in left_out]
+    dates = sorted(a["created_at"][:10] for a in activities if _is_iso(a.get("created_at", "")))
     counts = Counter(_event_label(a) for a in activities)
     by_event = ", ".join(f"{n} × {label}" for label, n in counts.most_common(12))
     if len(counts) > 12:
         by_event += f", {len(counts) - 12} more kinds"
     span = f" ({dates[0]} to {dates[-1]})" if dates else ""
-    # The pages (of a size the text can hold) that cover the activities left out.
-    start = (result.page_index - 1) * result.page_size
-    size = min(1000, max(25, kept // 25 * 25))
-    first, last = (start + left_out[0]) // size + 1, (start + left_out[-1]) // size + 1
     return (
         f"… {len(activities)} older activities not shown as text{span}: {by_event}. "
-        f"All are in the structured result; to read them as text, ask for page_size={size} "
-        f"with page_index {first} to {last}."
+        f"All are in the structured result; {_read_on(result, left_out, kept)}"
     )
 
 
-def _opportunity_line(result: ActivitiesResult) -> str:
-    opp = result.opportunity or Opportunity()
-    return "Opportunity " + dot_join(
-        result.opportunity_id, opp.name, opp.type_name, opp.status, labelled("owner", opp.owner)
-    )
-
-
-def _range_line(result: ActivitiesResult) -> str:
-    order = "newest first" if result.sort_direction == "newest_first" else "oldest first"
-    if not result.activities:
-        if result.total == 0:
-            return "No activities."
-        return f"No activities on page {result.page_index} ({result.total} in all)."
-    first = (result.page_index - 1) * result.page_size + 1
-    last = first + result.returned - 1
-    line = f"Activities {first}-{last} of {result.total}, {order}, times UTC."
-    if result.next_page_index is not None:
-        line += f" More: page_index={result.next_page_index}."
-    return line
-
-
-def _event_label(activity: Activity) -> str:
-    code = f"[{activity.event_code}]" if activity.event_code is not None else None
-    return " ".join(p for p in (activity.event_name, code) if p) or "activity"
-
-
-def _activity_line(activity: Activity, lead_names: Mapping[str, str]) -> str:
-    when = (activity.created_at or "no date").replace("T", " ")
-    if when.endswith("Z"):
-        when = when[:16]  # minutes are enough to read a timeline
-    parts = [when, _event_label(activity)]
-    if activity.created_by:
-        parts.append(f"by {activity.created_by}")
-    if activity.lead_id:
-        parts.append(f"lead {lead_names.get(activity.lead_id, activity.lead_id)}")
-    if activity.status:
-        parts.append(activity.status)
-    if activity.score:
-        parts.append(f"score {activity.score:+d}")
-    if activity.note:
-        parts.append('"' + clip(" / ".join(activity.note.splitlines()), TIMELINE_NOTE_LIMIT) + '"')
-    for key, value in list((activity.fields or {}).items())[:TIMELINE_MAX_FIELDS]:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        parts.append(f"{key}={clip(text, TIMELINE_FIELD_LIMIT)}")
-    return " · ".join(parts)
+def _read_on(result: Json, left_out: list[int], kept: int) -> str:
+    """How to read the activities left out as text: a narrower window, or the pages that hold them."""
+    if "since" in result or "until" in result:
+        # The newest of those left out (they are the oldest of the window).
+        newest = left_out[0] if result["sort_direction"] == "newest_first" else left_out[-1]
+        until = result["activities"][newest].get("created_at", "")
+        return f"to read them as text, ask again with until={until}."
+    start = (result["page_index"] - 1) * result["page_size"]
+    size = min(1000, max(25, kept // 25 * 25))
+    first, last = (start + left_out[0]) // size + 1, (start + left_out[-1]) // size + 1
+    return f"to read them as text, ask for page_size={size} with page_index {first} to {last}."

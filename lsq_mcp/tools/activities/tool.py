@@ -1,4 +1,4 @@
-"""`get_opportunity_activities`: one opportunity's activity timeline, a page or every page."""
+"""`get_opportunity_activities`: one opportunity's activity timeline: a page, every page, or a window."""
 
 from __future__ import annotations
 
@@ -7,22 +7,23 @@ from typing import Annotated
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from lsq_mcp.api.connection import Connection
 from lsq_mcp.api.endpoints import DEFAULT_SORT_COLUMN, ActivitiesQuery, get_activities_page
-from lsq_mcp.api.models import SortDirection
-from lsq_mcp.api.walk import ProgressCallback, fetch_activities
-from lsq_mcp.tools.activities.result import ActivitiesResult, PageRequest, condense, name_events
+from lsq_mcp.api.models import RawActivity, SortDirection
+from lsq_mcp.api.values import iso_utc
+from lsq_mcp.api.walk import ProgressCallback, fetch_activities, fetch_window
+from lsq_mcp.api.window import Window
+from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, Json, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
-from lsq_mcp.tools.arguments import argument, constrained
-from lsq_mcp.tools.context import ToolContext, deps
+from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained, read_window
+from lsq_mcp.tools.context import Deps, ToolContext, deps
 from lsq_mcp.tools.results import Absent, answer
 
 TITLE = "Get opportunity activities"
 DESCRIPTION = """\
-Use when asked what happened on a deal, when, or by whom. The timeline of one opportunity:
-calls, emails, meetings, notes, status changes, each with date (UTC), type, who, status and
-note. Newest first; filter by activity_event_code; page with page_index/page_size, or set
-fetch_all to read every page up to max_activities. Lead details are given once.
+What happened on a deal, when, by whom: one opportunity's activities (calls, emails, meetings,
+notes, status changes) with date (UTC), type, who, status, note and custom fields. Newest first.
+For a period ("since March", "last 2 weeks") set since/until (ISO dates): only the pages needed
+are read. Else page (page_index/page_size) or fetch_all up to max_activities.
 """
 # How long a call waits for the first lookup of activity type names before showing codes.
 NAMES_WAIT_SECONDS = 2.0
@@ -48,8 +49,26 @@ async def get_opportunity_activities(
     fetch_all: Annotated[
         bool, Field(description="Read every page from page_index on, up to max_activities.")
     ] = False,
-    max_activities: Annotated[int, argument("max_activities", "The cap for fetch_all.")] = 500,
+    max_activities: Annotated[
+        int, argument("max_activities", "The cap for fetch_all and for a window.")
+    ] = 500,
+    since: Annotated[
+        str | Absent,
+        argument("since", "Only activities created at or after this, e.g. 2025-03-01 (UTC).", optional=True),
+    ] = None,
+    until: Annotated[
+        str | Absent,
+        argument(
+            "until", "Only activities created at or before this; a date includes its day.", optional=True
+        ),
+    ] = None,
 ) -> Annotated[CallToolResult, ActivitiesResult]:
+    window = read_window(since, until)
+    if window is not None and sort_column != DEFAULT_SORT_COLUMN:
+        raise InvalidArgumentError(
+            f"Invalid arguments: a window (since/until) is read in order of creation time, so sort_column "
+            f"must be left out; got {sort_column!r}."
+        )
     query = ActivitiesQuery(
         opportunity_id=opportunity_id,
         activity_event_code=activity_event_code,
@@ -63,26 +82,59 @@ async def get_opportunity_activities(
     async def progress(done: int, planned: int) -> None:
         await ctx.report_progress(done, planned, f"page {done} of {planned}")
 
-    services = deps(ctx)
     result = await read_activities(
-        services.conn, query, fetch_all=fetch_all, max_activities=max_activities, on_progress=progress
+        deps(ctx),
+        query,
+        window=window,
+        fetch_all=fetch_all,
+        max_activities=max_activities,
+        on_progress=progress,
     )
-    result = name_events(result, await services.activity_types.names(wait=NAMES_WAIT_SECONDS))
     return answer(render_timeline(result), result)
 
 
 async def read_activities(
-    conn: Connection,
+    services: Deps,
     query: ActivitiesQuery,
     *,
+    window: Window | None = None,
     fetch_all: bool = False,
     max_activities: int = 500,
     on_progress: ProgressCallback | None = None,
-) -> ActivitiesResult:
-    """The condensed result for `query`'s page, or with `fetch_all` for every page from it on."""
-    request = PageRequest(query.opportunity_id, query.page_index, query.page_size, query.sort_direction)
-    if not fetch_all:
-        page = await get_activities_page(conn, query)
-        return condense(request, page.record_count, page.rows)
-    total, rows = await fetch_activities(conn, query, max_activities, on_progress)
-    return condense(request, total, rows[:max_activities], walked=True)
+) -> Json:
+    """The condensed result (as JSON) for `query`'s page, for every page from it on (`fetch_all`), or for
+    the activities of `window`. Each page is condensed as it arrives."""
+    request = PageRequest(
+        query.opportunity_id,
+        query.page_index,
+        query.page_size,
+        query.sort_direction,
+        since=iso_utc(window.since) if window else None,
+        until=iso_utc(window.until) if window else None,
+    )
+    condenser = Condenser(query.opportunity_id)
+
+    async def keep(rows: list[RawActivity]) -> list[Json]:
+        event_names = await services.activity_types.names(wait=NAMES_WAIT_SECONDS)
+        field_names = await services.field_names.names(
+            {r.event_code for r in rows if r.event_code is not None}
+        )
+        return condenser.add(rows, event_names, field_names)
+
+    if window is not None:
+        total, activities, has_more = await fetch_window(
+            services.conn, query, window, max_activities, keep, on_progress
+        )
+        return condenser.result(request, total, activities, has_more=has_more, next_page=None)
+    start = (query.page_index - 1) * query.page_size
+    if fetch_all:
+        total, activities = await fetch_activities(services.conn, query, max_activities, keep, on_progress)
+        # The page holding the first activity not returned: when the walk stopped mid-page, that page
+        # repeats a few activities rather than skip any.
+        next_page = (start + len(activities)) // query.page_size + 1
+        seen = start + len(activities)
+    else:
+        page = await get_activities_page(services.conn, query)
+        total, activities = page.record_count, await keep(page.rows)
+        next_page, seen = query.page_index + 1, start + len(page.rows)
+    return condenser.result(request, total, activities, has_more=seen < total, next_page=next_page)

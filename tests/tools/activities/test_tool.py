@@ -59,6 +59,8 @@ async def test_server_identity_and_tool_listing(sandbox: SandboxServer) -> None:
         "sort_direction",
         "fetch_all",
         "max_activities",
+        "since",
+        "until",
     ]
     assert tool.input_schema["required"] == ["opportunity_id"]
     assert properties["page_index"]["default"] == 1
@@ -152,7 +154,9 @@ async def test_lead_details_once_and_timeline_text(sandbox: SandboxServer) -> No
     assert (
         lines[2] == f"Activities 1-10 of {BIG_ACTIVITY_COUNT}, newest first, times UTC. More: page_index=2."
     )
-    assert len(lines) == 3 + 10
+    assert lines[3].startswith("Types: ")
+    days = {a["created_at"][:10] for a in data["activities"]}
+    assert len(lines) == 4 + len(days) + 10, "a heading per day, a line per activity"
 
 
 async def test_empty_opportunity(sandbox: SandboxServer) -> None:
