@@ -94,14 +94,21 @@ class RawActivity:
     """Fields LeadSquared sent that are not read above (custom, O_, requested...), as sent."""
 
     def __init__(self, row: Mapping[str, Any]) -> None:
+        get = row.get
         for attribute, key in _TEXT_KEYS.items():
-            setattr(self, attribute, to_text(row.get(key)))
+            text = get(key)
+            # Nearly every value is a string or null: those are read here, the rest by to_text.
+            setattr(
+                self,
+                attribute,
+                None if text is None else text.strip() or None if text.__class__ is str else to_text(text),
+            )
         for attribute, key in _INT_KEYS.items():
-            setattr(self, attribute, to_int(row.get(key)))
+            setattr(self, attribute, to_int(get(key)))
         for attribute, key in _FLOAT_KEYS.items():
-            setattr(self, attribute, to_float(row.get(key)))
+            setattr(self, attribute, to_float(get(key)))
         for attribute, key in _DATE_KEYS.items():
-            setattr(self, attribute, parse_date(row.get(key)))
+            setattr(self, attribute, parse_date(get(key)))
         self.extras = {key: value for key, value in row.items() if key not in _KNOWN_KEYS}
 
     @property

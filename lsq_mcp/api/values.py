@@ -42,6 +42,8 @@ def to_text(value: Any) -> str | None:
 
 def to_int(value: Any) -> int | None:
     """`"12"`, `12`, `"12.0"` → 12; blanks and non-numbers → None."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)  # nearly every value: the quick way first
     value = blank_to_none(value)
     if value is None or isinstance(value, bool):
         return None

@@ -87,11 +87,22 @@ class Activity(Compact):
     )
 
 
-# The activity's schema written out where it is used rather than referenced: a client checking a
-# result of 1,000 activities against the schema resolves no reference 1,000 times.
+def _in_words(model: type[Compact]) -> str:
+    """A model's fields, their types and descriptions, as one sentence."""
+    fields = []
+    for name, schema in model.model_json_schema()["properties"].items():
+        described = f": {schema['description']}" if "description" in schema else ""
+        fields.append(f"{name} ({schema['type']}{described})")
+    return "; ".join(fields)
+
+
+# Each activity's keys are described in words rather than as a schema of properties. Clients check
+# every result against the schema (the MCP Python SDK's client, with jsonschema, spends 1 ms per 20
+# activities doing it, 50 ms on a page of 1,000); the server checks each result against `Activity`
+# before it is sent.
 _ACTIVITIES_SCHEMA = {
     "type": "array",
-    "items": {k: v for k, v in Activity.model_json_schema().items() if k != "title"},
+    "items": {"type": "object", "description": f"{Activity.__doc__} Keys: {_in_words(Activity)}."},
     "description": "In the order asked for",
 }
 

@@ -46,36 +46,42 @@ def render_timeline(result: Json, budget: int = TEXT_BUDGET) -> str:
     text = "\n".join(head + _with_days(entries))
     if estimate_tokens(text) <= budget:
         return text
+    # The newest activities are kept: the first ones newest first, the last ones oldest first.
+    newest_first = result["sort_direction"] == "newest_first"
     room = budget - estimate_tokens("\n".join(head)) - _SUMMARY_ROOM
-    kept = _newest_within(result, entries, room)
-    summary = _summary(result, [i for i in range(len(entries)) if i not in kept], len(kept))
-    shown = _with_days([entries[i] for i in sorted(kept)])
-    newest_first = result["sort_direction"] == "newest_first"
-    return "\n".join(head + ([*shown, summary] if newest_first else [summary, *shown]))
+    kept = _most_within(entries if newest_first else entries[::-1], room)
+    shown = range(kept) if newest_first else range(len(entries) - kept, len(entries))
+    left_out = range(kept, len(entries)) if newest_first else range(len(entries) - kept)
+    summary = _summary(result, list(left_out), kept)
+    lines = _with_days([entries[i] for i in shown])
+    return "\n".join(head + ([*lines, summary] if newest_first else [summary, *lines]))
 
 
-def _newest_within(result: Json, entries: Sequence[tuple[str, str]], room: int) -> set[int]:
-    """The positions of the newest entries whose lines (and day headings) fit in `room` tokens."""
-    newest_first = result["sort_direction"] == "newest_first"
-    order = range(len(entries)) if newest_first else range(len(entries) - 1, -1, -1)
-    kept: set[int] = set()
-    used = 0
-    day = None
-    for i in order:
-        entry_day, line = entries[i]
-        cost = estimate_tokens(line) + 1 + (estimate_tokens(entry_day) + 1 if entry_day != day else 0)
-        if used + cost > room:
-            break
-        used += cost
-        day = entry_day
-        kept.add(i)
+def _most_within(entries: Sequence[tuple[str, str]], room: int) -> int:
+    """How many of the first `entries` fit in `room` tokens with their day headings. Estimated a block
+    of lines at a time, then line by line in the block that does not fit: fewer, longer estimates."""
+    used, kept, day = 0, 0, None
+    while kept < len(entries):
+        block = entries[kept : kept + _BLOCK]
+        cost = estimate_tokens("\n".join(_with_days(block, day))) + 1
+        if used + cost <= room:
+            used, kept, day = used + cost, kept + len(block), block[-1][0]
+            continue
+        for entry_day, line in block:
+            used += estimate_tokens(line if entry_day == day else f"{entry_day}\n{line}") + 1
+            if used > room:
+                break
+            kept, day = kept + 1, entry_day
+        break
     return kept
 
 
-def _with_days(entries: Sequence[tuple[str, str]]) -> list[str]:
-    """The lines, with a heading line wherever the day changes."""
+_BLOCK = 32
+
+
+def _with_days(entries: Sequence[tuple[str, str]], day: str | None = None) -> list[str]:
+    """The lines, with a heading line wherever the day changes (from `day`, the day before them)."""
     lines = []
-    day = None
     for entry_day, line in entries:
         if entry_day != day:
             lines.append(entry_day)
