@@ -55,6 +55,12 @@ _PER_WORD = 6
 _LETTERS_PER_TOKEN = 8
 
 
+def within(text: str, budget: int) -> bool:
+    """Whether `text` is at most `budget` tokens: surely when it has no more UTF-8 bytes than that
+    (a token is a byte at least), else as estimated."""
+    return len(text) <= budget // 4 or len(text.encode()) <= budget or estimate_tokens(text) <= budget
+
+
 def estimate_tokens(text: str) -> int:
     """At least as many tokens as cl100k makes of `text` (see the module's docstring)."""
     kinds = b"\n" + text.encode().translate(_KINDS) + b"\n"

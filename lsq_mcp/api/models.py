@@ -66,7 +66,7 @@ class RawActivity:
     and reading them one by one in Python costs a fraction of a validator call per value.
     """
 
-    __slots__ = (*_TEXT_KEYS, *_INT_KEYS, *_FLOAT_KEYS, *_DATE_KEYS, "extras")
+    __slots__ = (*_TEXT_KEYS, *_INT_KEYS, *_FLOAT_KEYS, *_DATE_KEYS, "extras", "opportunity_fields")
 
     id: str | None
     event_code: int | None
@@ -91,7 +91,9 @@ class RawActivity:
     lead_name: str | None
     lead_owner: str | None
     extras: dict[str, Any]
-    """Fields LeadSquared sent that are not read above (custom, O_, requested...), as sent."""
+    """Fields LeadSquared sent that are not read above (custom, requested...), as sent."""
+    opportunity_fields: dict[str, Any]
+    """The opportunity's fields (`O_…`), as sent: the same on every row of an opportunity, as a rule."""
 
     def __init__(self, row: Mapping[str, Any]) -> None:
         get = row.get
@@ -109,7 +111,9 @@ class RawActivity:
             setattr(self, attribute, to_float(get(key)))
         for attribute, key in _DATE_KEYS.items():
             setattr(self, attribute, parse_date(get(key)))
-        self.extras = {key: value for key, value in row.items() if key not in _KNOWN_KEYS}
+        others = [(key, value) for key, value in row.items() if key not in _KNOWN_KEYS]
+        self.extras = {key: value for key, value in others if key[:2] != "O_"}
+        self.opportunity_fields = {key: value for key, value in others if key[:2] == "O_"}
 
     @property
     def key(self) -> str:

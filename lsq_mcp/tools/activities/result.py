@@ -155,7 +155,8 @@ class Condenser:
         self._varying: set[str] = set()
         # (activity, its O_ fields) for each activity with any: the varying ones go back to it.
         self._opportunity_of: list[tuple[Json, Json]] = []
-        self._last_opportunity: Json = {}
+        # The last row's O_ fields as sent, and cleaned: most rows repeat them.
+        self._last_opportunity: tuple[Json, Json] = ({}, {})
 
     def add(
         self,
@@ -170,11 +171,11 @@ class Condenser:
             self._add_lead(row)
             code = row.event_code
             activity = _activity(row, event_names.get(code) if code is not None else None)
-            fields, opportunity = _fields(row.extras, field_names.get(code, {}) if code is not None else {})
+            fields = _fields(row.extras, field_names.get(code, {}) if code is not None else {})
             if fields:
                 activity["fields"] = fields
-            if opportunity:
-                self._add_opportunity(activity, opportunity)
+            if row.opportunity_fields:
+                self._add_opportunity(activity, row.opportunity_fields)
             activities.append(activity)
         return activities
 
@@ -235,14 +236,17 @@ class Condenser:
             if value is not None and key not in lead:
                 lead[key] = value
 
-    def _add_opportunity(self, activity: Json, values: Json) -> None:
-        if values != self._last_opportunity:
+    def _add_opportunity(self, activity: Json, sent: Json) -> None:
+        last_sent, values = self._last_opportunity
+        if sent != last_sent:
+            values = {key: value for key, raw in sent.items() if (value := _clean(raw)) is not None}
             for key, value in values.items():
                 known = self._opportunity.setdefault(key, value)
                 if known != value:
                     self._varying.add(key)
-            self._last_opportunity = values
-        self._opportunity_of.append((activity, values))
+            self._last_opportunity = (sent, values)
+        if values:
+            self._opportunity_of.append((activity, values))
 
     def _opportunity_json(self, shared: Json) -> Json | None:
         named: Json = {}
@@ -287,22 +291,18 @@ def _activity(row: RawActivity, event_name: str | None) -> Json:
     return {key: value for key, value in values if value is not None}
 
 
-def _fields(extras: Mapping[str, Any], names: Mapping[str, str]) -> tuple[Json, Json]:
-    """`(fields, O_ fields)` of a row's other values, blanks left out; custom fields under `names`."""
+def _fields(extras: Mapping[str, Any], names: Mapping[str, str]) -> Json:
+    """A row's other values, blanks left out; custom fields under their display names, `names`."""
     fields: Json = {}
-    opportunity: Json = {}
     for key, raw in extras.items():
         value = _clean(raw)
         if value is None:
-            continue
-        if key.startswith(_OPPORTUNITY_PREFIX):
-            opportunity[key] = value
             continue
         name = names.get(key, key)
         if name != key and (name in extras or name in fields):
             name = f"{name} ({key})"  # a display name that is already another field's name
         fields[name] = value
-    return fields, opportunity
+    return fields
 
 
 def _clean(value: Any) -> Any:

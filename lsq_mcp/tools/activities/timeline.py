@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lsq_mcp.text import clip, dot_join, labelled
-from lsq_mcp.tokens import estimate_tokens
+from lsq_mcp.tokens import estimate_tokens, within
 
 TIMELINE_NOTE_LIMIT = 160
 TIMELINE_FIELD_LIMIT = 40
@@ -44,7 +44,7 @@ def render_timeline(result: Json, budget: int = TEXT_BUDGET) -> str:
         (_day(a), _activity_line(a, lead_names, shared.get(a.get("event_code", -1), {}))) for a in activities
     ]
     text = "\n".join(head + _with_days(entries))
-    if estimate_tokens(text) <= budget:
+    if within(text, budget):
         return text
     # The newest activities are kept: the first ones newest first, the last ones oldest first.
     newest_first = result["sort_direction"] == "newest_first"
