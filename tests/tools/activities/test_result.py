@@ -240,13 +240,14 @@ def test_a_walk_drops_activities_seen_on_an_earlier_page() -> None:
 def test_raw_page_tolerates_null_list_and_string_count() -> None:
     page = RawActivitiesPage.read({"RecordCount": "0", "List": None, "Other": 1})
     assert (page.record_count, page.rows) == (0, [])
-    for body in (
+    bad: list[Any] = [
         [],
         {"List": []},
         {"RecordCount": "many"},
         {"RecordCount": 1, "List": "x"},
         {"RecordCount": 1, "List": [1]},
-    ):
+    ]
+    for body in bad:
         with pytest.raises((ValueError, TypeError)):
             RawActivitiesPage.read(body)
 
