@@ -223,6 +223,8 @@ class ActivityFieldNames:
         self._quiet = quiet
         self._clock = clock
         self._lookups: dict[int, CachedLookup[RawActivitySetting]] = {}
+        # Each code's names, with the setting they were read from (read again when that changes).
+        self._names: dict[int, tuple[RawActivitySetting, dict[str, str]]] = {}
 
     async def names(self, codes: Iterable[int]) -> dict[int, dict[str, str]]:
         """Schema name → display name of the custom fields of each of `codes` whose setting can be had

@@ -51,11 +51,11 @@ _INT_KEYS = {
     "do_not_email": "DoNotEmail",
 }
 _FLOAT_KEYS = {"ip_latitude": "IP_Latitude", "ip_longitude": "IP_Longitude"}
-_DATE_KEYS = {"created_at": "PACreatedOn", "modified_at": "PAModifiedOn"}
+_CREATED, _MODIFIED = "PACreatedOn", "PAModifiedOn"
 # Repeats RecordCount on every row; the page's count is kept, this is not.
 _DROPPED_KEYS = frozenset({"Total"})
 _KNOWN_KEYS = frozenset(
-    [*_TEXT_KEYS.values(), *_INT_KEYS.values(), *_FLOAT_KEYS.values(), *_DATE_KEYS.values(), *_DROPPED_KEYS]
+    [*_TEXT_KEYS.values(), *_INT_KEYS.values(), *_FLOAT_KEYS.values(), _CREATED, _MODIFIED, *_DROPPED_KEYS]
 )
 
 
@@ -66,7 +66,15 @@ class RawActivity:
     and reading them one by one in Python costs a fraction of a validator call per value.
     """
 
-    __slots__ = (*_TEXT_KEYS, *_INT_KEYS, *_FLOAT_KEYS, *_DATE_KEYS, "extras", "opportunity_fields")
+    __slots__ = (
+        *_TEXT_KEYS,
+        *_INT_KEYS,
+        *_FLOAT_KEYS,
+        "created_at",
+        "modified_at",
+        "extras",
+        "opportunity_fields",
+    )
 
     id: str | None
     event_code: int | None
@@ -109,8 +117,10 @@ class RawActivity:
             setattr(self, attribute, to_int(get(key)))
         for attribute, key in _FLOAT_KEYS.items():
             setattr(self, attribute, to_float(get(key)))
-        for attribute, key in _DATE_KEYS.items():
-            setattr(self, attribute, parse_date(get(key)))
+        created, modified = get(_CREATED), get(_MODIFIED)
+        self.created_at = parse_date(created)
+        # Most activities were never modified: the same text, read once.
+        self.modified_at = self.created_at if modified == created else parse_date(modified)
         others = [(key, value) for key, value in row.items() if key not in _KNOWN_KEYS]
         self.extras = {key: value for key, value in others if key[:2] != "O_"}
         self.opportunity_fields = {key: value for key, value in others if key[:2] == "O_"}

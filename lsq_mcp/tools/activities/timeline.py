@@ -170,9 +170,8 @@ def _range_line(result: Json) -> str:
 
 def _window_line(result: Json) -> str:
     """What the window holds, and how to read on when it holds more than was returned."""
-    span = " to ".join(
-        part for part in (result.get("since", "the first"), result.get("until", "the last")) if part
-    )
+    since, until = result.get("since"), result.get("until")
+    span = f"{since} to {until}" if since and until else f"since {since}" if since else f"until {until}"
     line = (
         f"Activities created {span}: {result['returned']}, {_order(result)}, times UTC "
         f"({result['total']} in all, any date)."

@@ -45,9 +45,7 @@ async def test_a_recent_window_costs_one_call(sandbox: SandboxServer) -> None:
     assert "until" not in data
     assert "next_page_index" not in data
     header = text_of(result).splitlines()[2]
-    assert header.startswith(
-        f"Activities created {since}T00:00:00Z to the last: {data['returned']}, newest first"
-    )
+    assert header.startswith(f"Activities created since {since}T00:00:00Z: {data['returned']}, newest first")
 
 
 @pytest.mark.parametrize("order", ["newest_first", "oldest_first"])
