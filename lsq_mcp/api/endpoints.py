@@ -29,6 +29,7 @@ ACTIVITY_TYPES_PATH = "/v2/ProspectActivity.svc/ActivityTypes.Get"
 OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
 OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
 # Opportunities of one lead, in one call: more than any real lead has.
 OPPORTUNITIES_PAGE_SIZE = 200
 # The request-side name of the activity creation time (the answer calls it PACreatedOn).
@@ -98,6 +99,22 @@ async def _activities_page(conn: Connection, query: ActivitiesQuery) -> RawActiv
 async def get_activity_types(conn: Connection) -> list[RawActivityType]:
     """The account's activity types (code → name)."""
     return await conn.call("GET", ACTIVITY_TYPES_PATH, ACTIVITY_TYPES.validate_python)
+
+
+async def get_user_by_access_key(conn: Connection) -> str:
+    """Who the keys belong to, as `First Last <email>` ("" when the answer names nobody): the cheapest
+    call that proves the keys, answered on any region's host. Its answer's shape is unconfirmed, so
+    any JSON that is not an error proves the keys, and the name is read where it is found."""
+
+    def name(answer: Any) -> str:
+        user = answer[0] if isinstance(answer, list) and answer else answer
+        if not isinstance(user, dict):
+            return ""
+        full = " ".join(str(user.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
+        email = str(user.get("EmailAddress") or "").strip()
+        return f"{full} <{email}>" if full and email else full or email
+
+    return await conn.call("GET", USER_PATH, name)
 
 
 async def get_opportunity(conn: Connection, opportunity_id: str) -> RawOpportunityDetails:
