@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -257,3 +258,12 @@ def _keys() -> dict[str, str]:
         "LSQ_SECRET_KEY": SANDBOX_SECRET_KEY,
         "LSQ_MAX_RETRIES": "3",
     }
+
+
+def test_the_readmes_sample_is_what_check_prints() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    sample = readme.split("$ LSQ_ACCESS_KEY='u$r...' LSQ_SECRET_KEY='...' lsq-mcp check\n", 1)[1]
+    lines = sample.split("```", 1)[0].splitlines()
+    items = [match.group(2) for match in map(LINE_RE.match, lines[:-1]) if match]
+    assert items == ITEMS
+    assert lines[-1] == "1 failed: each FAIL line says what to change."
