@@ -76,7 +76,8 @@ async def read_history(
     """The activities to count, newest first: all of them, or those of `window`, up to `max_activities`.
 
     This reads the newest `max_activities` and keeps those of the window; the walk is complete when it
-    read every activity or reached past the window's far edge (`since`).
+    read every activity or reached past the window's far edge (`since`). The one place that reads the
+    history: a window walk that stops at the window's edge can take over here.
     """
     query = ActivitiesQuery(opportunity_id=opportunity_id, page_size=HISTORY_PAGE_SIZE)
     total, rows = await fetch_activities(conn, query, max_activities, on_progress)
