@@ -26,10 +26,11 @@ from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
 from lsq_mcp.settings import Settings
-from lsq_mcp.tools import activity_types, find, opportunity
+from lsq_mcp.tools import activity_types, find, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
 from lsq_mcp.tools.arguments import InvalidArgumentError, describe_invalid, unknown_arguments
 from lsq_mcp.tools.context import Deps
+from lsq_mcp.tools.summary import tool as summary
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,12 @@ ERROR_KIND_META = "lsq-mcp/error"
 
 INSTRUCTIONS = """\
 Read-only access to a LeadSquared CRM account's deals (opportunities) and their history.
-Workflow: find the deal (find_opportunities, by the person's email or lead id), read it
-(get_opportunity: name, status, stage, owner, value), then read what happened on it
-(get_opportunity_activities: calls, emails, meetings, notes, status changes; newest first;
-fetch_all for a whole history). Opportunity and lead ids are GUIDs. Activity event codes
-are named by list_activity_types. Cite activities by date and type when you summarise.
+Cheap path first: find the deal (find_opportunities, by the person's email or lead id), then
+summarize_opportunity for its state in one call (details, activities counted by type and by
+person, the last one, open and overdue tasks). Then read only the activities the question needs
+(get_opportunity_activities with since/until or activity_event_code; fetch_all for a whole
+history), and get_opportunity_tasks for every task and its description. Opportunity and lead ids
+are GUIDs; list_activity_types names event codes. Cite activities by date and type.
 """
 
 READ_ONLY = ToolAnnotations(
@@ -51,7 +53,9 @@ READ_ONLY = ToolAnnotations(
 )
 # Each tool: its function, title and description (from its own module).
 TOOLS: tuple[tuple[Callable[..., Any], str, str], ...] = (
+    (summary.summarize_opportunity, summary.TITLE, summary.DESCRIPTION),
     (activities.get_opportunity_activities, activities.TITLE, activities.DESCRIPTION),
+    (tasks.get_opportunity_tasks, tasks.TITLE, tasks.DESCRIPTION),
     (opportunity.get_opportunity, opportunity.TITLE, opportunity.DESCRIPTION),
     (find.find_opportunities, find.TITLE, find.DESCRIPTION),
     (activity_types.list_activity_types, activity_types.TITLE, activity_types.DESCRIPTION),
@@ -60,13 +64,17 @@ TOOLS: tuple[tuple[Callable[..., Any], str, str], ...] = (
 DEAL_HISTORY_PROMPT = """\
 Tell me the history of the LeadSquared opportunity {opportunity_id}.
 
-1. Call get_opportunity with opportunity_id "{opportunity_id}" for its name, status, stage, owner and value.
-2. Call get_opportunity_activities with opportunity_id "{opportunity_id}", fetch_all true and
-   sort_direction "oldest_first" to read every activity in order.
-3. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
-   stage and status changes), who drove each, and where it stands now with the next step if one
-   is recorded. Cite each fact with its activity's date and type, e.g. (2024-03-05, Outbound
-   Phone Call). Say plainly when the record is silent; do not guess.
+1. Call summarize_opportunity with opportunity_id "{opportunity_id}" for the deal's state: its
+   details, its activities counted by type and by person, the last one, and its open and overdue tasks.
+2. Call get_opportunity_activities with opportunity_id "{opportunity_id}", sort_direction
+   "oldest_first" and fetch_all true to read the activities the question needs: a window
+   (since/until) or one type (activity_event_code) when that is enough, every one when not.
+3. Call get_opportunity_tasks with opportunity_id "{opportunity_id}" for the next steps: what is
+   open, what is overdue, who owns it.
+4. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
+   stage and status changes), who drove each, and where it stands now with the next step and
+   anything overdue. Cite each fact with its activity's date and type, e.g. (2024-03-05, Outbound
+   Phone Call), or its task's name and due date. Say plainly when the record is silent; do not guess.
 """
 
 
@@ -144,7 +152,7 @@ def create_server(
         server.add_tool(function, title=title, description=description, annotations=READ_ONLY)
     server.prompt(
         title="Deal history",
-        description="Summarise what happened on one opportunity, with every claim cited to its activity.",
+        description="Summarise what happened on one opportunity and what is next, every claim cited.",
     )(deal_history)
     return server
 

@@ -18,6 +18,7 @@ from lsq_mcp.api.models import (
     RawLead,
     RawLeadOpportunities,
     RawOpportunityDetails,
+    RawTasks,
     SortDirection,
 )
 from lsq_mcp.errors import ApiError
@@ -30,6 +31,7 @@ OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
 OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
 USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
+TASKS_PATH = "/v2/OpportunityManagement.svc/RetrieveTasksByOpportunityId"
 # Opportunities of one lead, in one call: more than any real lead has.
 OPPORTUNITIES_PAGE_SIZE = 200
 # The request-side name of the activity creation time (the answer calls it PACreatedOn).
@@ -139,4 +141,11 @@ async def get_opportunities_of_lead(
     body = {"Paging": {"PageIndex": 1, "PageSize": OPPORTUNITIES_PAGE_SIZE}}
     return await conn.call(
         "POST", OPPORTUNITIES_OF_LEAD_PATH, RawLeadOpportunities.model_validate, params=params, json=body
+    )
+
+
+async def get_tasks_of_opportunity(conn: Connection, opportunity_id: str) -> RawTasks:
+    """An opportunity's tasks (only those the keys' user may see)."""
+    return await conn.call(
+        "GET", TASKS_PATH, RawTasks.model_validate, params={"opportunityId": opportunity_id}
     )

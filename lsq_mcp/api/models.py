@@ -153,5 +153,34 @@ class RawLeadOpportunities(BaseModel):
     )
 
 
+class RawTask(BaseModel):
+    """One task of `RetrieveTasksByOpportunityId`'s `List`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, alias="TaskID")
+    name: Text = Field(None, alias="Name")
+    description: Text = Field(None, alias="Description")
+    due_at: LooseDate = Field(None, alias="DueDate")
+    created_at: LooseDate = Field(None, alias="CreatedOn")
+    owner_id: Text = Field(None, alias="OwnerID")
+    owner: Text = Field(None, alias="OwnerName")
+    created_by_id: Text = Field(None, alias="CreatedBy")
+    created_by: Text = Field(None, alias="CreatedByName")
+    status: Text = Field(None, alias="Status")
+    reminder: Text = Field(None, alias="Reminder")
+
+
+class RawTasks(BaseModel):
+    """`RetrieveTasksByOpportunityId`: `{"RecordCount": N, "List": [...]}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
+    rows: Annotated[list[RawTask], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="List"
+    )
+
+
 ACTIVITY_TYPES = TypeAdapter(list[RawActivityType])
 LEADS = TypeAdapter(list[RawLead])

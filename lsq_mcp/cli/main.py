@@ -15,7 +15,14 @@ import anyio
 from lsq_mcp import __version__
 from lsq_mcp.cli.check import add_check_command, run_check
 from lsq_mcp.cli.serve import account, add_serve_command, http_settings, port_number, serve_http, serve_stdio
-from lsq_mcp.cli.tool_commands import EXIT_OK, EXIT_USAGE, add_activities_command, print_tool_result
+from lsq_mcp.cli.tool_commands import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_activities_command,
+    add_summary_command,
+    add_tasks_command,
+    print_tool_result,
+)
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.settings import ConfigError, Settings
 
@@ -50,6 +57,8 @@ def build_parser(*, sandbox_help: bool = False) -> argparse.ArgumentParser:
     add_serve_command(commands, [demo])
     add_activities_command(commands, [demo])
     add_check_command(commands, [demo])
+    add_summary_command(commands, [demo])
+    add_tasks_command(commands, [demo])
     commands.add_parser(
         "sandbox",
         parents=[demo],  # accepted like on every command; the sandbox is the demo account already
