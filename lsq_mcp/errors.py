@@ -51,9 +51,10 @@ def cause_chain(exc: BaseException) -> list[BaseException]:
 # No output may show this many consecutive characters of a secret, however it is escaped.
 SECRET_WINDOW = 8
 REDACTED = "[redacted]"
-# One escaped character: an HTML entity, %XX, a JSON escape; `.` is any other character, as is.
+# One escaped character: an HTML entity (its `;` may be cut off: browsers read it all the same),
+# %XX, a JSON escape; `.` is any other character, as is.
 _UNIT = re.compile(
-    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\.|.",
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);?|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\.|.",
     re.DOTALL,
 )
 # The longest one character can be once escaped (`&#1114111;`): what `scrub` reads past its limit.
@@ -99,13 +100,15 @@ def _windows(secrets: Iterable[str]) -> dict[int, set[str]]:
 
 
 def _unescape(unit: str) -> str:
+    """The one character `unit` stands for (NUL, which no key holds, when it is not an escape after all)."""
     if len(unit) == 1:
         return unit
     if unit[0] == "&":
-        return html.unescape(unit)
+        char = html.unescape(unit)
+        return char if len(char) == 1 else "\0"
     if unit[0] == "%":
         return chr(int(unit[1:], 16))
-    return chr(int(unit[2:], 16)) if unit[1] == "u" else unit[1]
+    return chr(int(unit[2:], 16)) if len(unit) == 6 else unit[1]
 
 
 def _covered(units: list[tuple[int, int, str]], windows: dict[int, set[str]]) -> list[tuple[int, int]]:
