@@ -240,7 +240,8 @@ async def _read_capped(response: httpx2.Response) -> bytes:
 
 
 def _limit_text(limit: RateLimit) -> str:
-    return f"{limit.calls} calls per {limit.seconds:g} seconds"
+    calls = "1 call" if limit.calls == 1 else f"{limit.calls} calls"
+    return f"{calls} per {limit.seconds:g} seconds"
 
 
 def _backoff(attempt: int) -> float:
