@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lsq_mcp.errors import SECRET_WINDOW, redact
+from lsq_mcp.redaction import SECRET_WINDOW, redact
 from tests.conftest import LSQ_MCP, TOOL, text_of
 from tests.hostile import (
     ACCESS_KEY,

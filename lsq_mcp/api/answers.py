@@ -25,8 +25,8 @@ from lsq_mcp.errors import (
     MalformedResponseError,
     RateLimitError,
     ServerError,
-    scrub,
 )
+from lsq_mcp.redaction import scrub
 
 T = TypeVar("T")
 

@@ -31,9 +31,9 @@ from lsq_mcp.errors import (
     RedisUnavailableError,
     UnreachableError,
     cause_chain,
-    scrub,
 )
 from lsq_mcp.pacing import Limiter, SlidingWindowLimiter
+from lsq_mcp.redaction import scrub
 from lsq_mcp.settings import RateLimit, Settings
 
 logger = logging.getLogger(__name__)
@@ -117,14 +117,7 @@ class Connection:
             with anyio.fail_after(self.longest_call):
                 return await self._call_with_retries(method, path, parse, params, json, progress)
         except TimeoutError:
-            if progress.queued:
-                # The time ran out in the rate limiter's queue: LeadSquared is not to blame.
-                raise RateLimitWaitError(
-                    waited=self.longest_call, limit=_limit_text(self.limiter.limit), sent=progress.sent
-                ) from None
-            raise UnreachableError(
-                self.settings.host, f"no result within {self.longest_call:g}s, retries and waits included"
-            ) from None
+            raise _out_of_time(progress, self.longest_call, self.limiter.limit, self.settings.host) from None
 
     async def _call_with_retries(
         self,
@@ -239,9 +232,14 @@ async def _read_capped(response: httpx2.Response) -> bytes:
     return b"".join(parts)
 
 
-def _limit_text(limit: RateLimit) -> str:
-    calls = "1 call" if limit.calls == 1 else f"{limit.calls} calls"
-    return f"{calls} per {limit.seconds:g} seconds"
+def _out_of_time(progress: _Progress, seconds: float, limit: RateLimit, host: str) -> LeadSquaredError:
+    """What a call that got no result within `seconds` amounts to, by where its time ran out."""
+    if progress.queued:
+        # In the rate limiter's queue: LeadSquared is not to blame.
+        calls = "1 call" if limit.calls == 1 else f"{limit.calls} calls"
+        limit_text = f"{calls} per {limit.seconds:g} seconds"
+        return RateLimitWaitError(waited=seconds, limit=limit_text, sent=progress.sent)
+    return UnreachableError(host, f"no result within {seconds:g}s, retries and waits included")
 
 
 def _backoff(attempt: int) -> float:

@@ -32,6 +32,8 @@ from tests.hostile import (
 pytestmark = pytest.mark.anyio
 
 ARGS = {"opportunity_id": OPP}
+GZIP = {"Content-Encoding": "gzip"}
+HTML = {"Content-Type": "text/html"}
 
 
 def first_then_normal(first: Reply) -> HostileServer:
@@ -49,10 +51,10 @@ def first_then_normal(first: Reply) -> HostileServer:
     [
         pytest.param(lambda: Reply(body=endless_json()), id="endless-200-body"),
         pytest.param(
-            lambda: Reply(headers={"Content-Encoding": "gzip"}, body=gzip_bomb(2 * MAX_ANSWER_BYTES)),
+            lambda: Reply(headers=GZIP, body=gzip_bomb(2 * MAX_ANSWER_BYTES)),
             id="gzip-bomb",
         ),
-        pytest.param(lambda: Reply(headers={"Content-Encoding": "gzip"}, body=endless_gzip()), id="endless-gzip"),
+        pytest.param(lambda: Reply(headers=GZIP, body=endless_gzip()), id="endless-gzip"),
     ],
 )
 async def test_an_answer_past_the_cap_is_refused_and_the_server_lives_on(reply: Any) -> None:
@@ -90,13 +92,17 @@ async def test_text_fields_sent_as_json_numbers_are_read_as_their_text() -> None
     assert (first["note"], first["created_by"], first["status"]) == ("42", "3.5", "true")
 
 
-async def test_an_unreadable_value_in_leadsquareds_answer_names_it_without_blaming_lsq_host() -> None:
-    odd = row(3, ActivityEvent_Note={"text": "not a note"})
-    with HostileServer(types_or(lambda _: page([row(0), odd]))) as hostile:
+async def error_of(reply: Reply) -> str:
+    """The text of the tool error that a call answered by `reply` comes back as."""
+    with HostileServer(types_or(lambda _: reply)) as hostile:
         async with connect_to(hostile) as client:
             result = await client.call_tool(TOOL, ARGS)
-    text = text_of(result)
     assert result.is_error
+    return text_of(result)
+
+
+async def test_an_unreadable_value_in_leadsquareds_answer_names_it_without_blaming_lsq_host() -> None:
+    text = await error_of(page([row(0), row(3, ActivityEvent_Note={"text": "not a note"})]))
     assert "List[1].ActivityEvent_Note" in text
     assert "not a note" in text
     assert "LSQ_HOST" not in text
@@ -105,17 +111,13 @@ async def test_an_unreadable_value_in_leadsquareds_answer_names_it_without_blami
 @pytest.mark.parametrize(
     "reply",
     [
-        Reply(headers={"Content-Type": "text/html"}, body=b"<html><body>Welcome to LeadSquared</body></html>"),
+        Reply(headers=HTML, body=b"<html><body>Welcome to LeadSquared</body></html>"),
         Reply(body=b'{"d": {"results": []}}'),
         Reply(body=b'{"RecordCount": 3, "List": "three rows"}'),
     ],
     ids=["html-page", "another-apis-json", "list-not-a-list"],
 )
 async def test_an_answer_that_is_not_leadsquareds_keeps_the_lsq_host_hint(reply: Reply) -> None:
-    with HostileServer(types_or(lambda _: reply)) as hostile:
-        async with connect_to(hostile) as client:
-            result = await client.call_tool(TOOL, ARGS)
-    text = text_of(result)
-    assert result.is_error
+    text = await error_of(reply)
     assert "malformed" in text
     assert "LSQ_HOST" in text
