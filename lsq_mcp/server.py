@@ -107,6 +107,20 @@ class LeadSquaredServer(MCPServer[Deps]):
                 _meta={ERROR_KIND_META: type(failure).__name__},
             )
 
+    async def check_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
+        """What a call of tool `name` would be refused for before any API call, or None; without a
+        session, so that a one-shot caller (the CLI) starts nothing (no look-ups) for a bad call."""
+        known = (await self._argument_names()).get(name)
+        if known is not None and (unknown := unknown_arguments(name, set(arguments), known)):
+            return unknown
+        tool = self._tool_manager.get_tool(name)
+        try:
+            if tool is not None:
+                tool.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            return describe_invalid(exc)
+        return None
+
     async def _argument_names(self) -> dict[str, list[str]]:
         """Each tool's argument names, read once: the tools do not change once the server is built."""
         if self._arguments is None:
@@ -131,7 +145,7 @@ def _failure(exc: Exception) -> Exception:
 
 def create_server(
     settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
-) -> MCPServer[Deps]:
+) -> LeadSquaredServer:
     """Build the `leadsquared` MCP server on one shared, rate-limited connection to LeadSquared."""
     limiter, shared = _shared_through_redis(settings)
 

@@ -93,9 +93,14 @@ async def get_activities_page(conn: Connection, query: ActivitiesQuery) -> RawAc
 
 
 async def _activities_page(conn: Connection, query: ActivitiesQuery) -> RawActivitiesPage:
-    return await conn.call(
+    page = await conn.call(
         "POST", ACTIVITIES_PATH, RawActivitiesPage.model_validate, params=query.params(), json=query.body()
     )
+    if len(page.rows) > query.page_size:
+        # More rows than asked for: what was asked for is what the caller pages (and budgets) by.
+        logger.warning("LeadSquared sent %d rows for a page of %d", len(page.rows), query.page_size)
+        page.rows = page.rows[: query.page_size]
+    return page
 
 
 async def get_activity_types(conn: Connection) -> list[RawActivityType]:

@@ -105,10 +105,16 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
         # The tool would say the same; without keys this command is a configuration error.
         print(f"lsq-mcp: {NotConfiguredError(settings.missing_keys)}", file=sys.stderr)
         return EXIT_USAGE
+    arguments = make_arguments(args)
+    server = create_server(settings)
+    # A bad argument is told before the server starts: starting it looks activity types up.
+    if invalid := await server.check_arguments(args.tool, arguments):
+        print(f"lsq-mcp: {invalid}", file=sys.stderr)
+        return EXIT_USAGE
     progress = _ProgressBar() if sys.stderr.isatty() else None
-    async with Client(create_server(settings)) as client:
+    async with Client(server) as client:
         result = await client.call_tool(
-            args.tool, make_arguments(args), progress_callback=progress.update if progress else None
+            args.tool, arguments, progress_callback=progress.update if progress else None
         )
     if progress:
         progress.close()
