@@ -110,11 +110,17 @@ class RedisUnavailableError(LeadSquaredError):
 
 
 class ApiError(LeadSquaredError):
-    """LeadSquared answered, and the answer is a failure."""
+    """LeadSquared answered, and the answer is a failure; `host` is the host that answered."""
 
     def __init__(
-        self, *, status: int, exception_type: str | None = None, upstream_message: str | None = None
+        self,
+        *,
+        status: int,
+        exception_type: str | None = None,
+        upstream_message: str | None = None,
+        host: str = "",
     ) -> None:
+        self.host = host
         self.status = status
         self.exception_type = exception_type
         self.upstream_message = upstream_message
@@ -134,18 +140,11 @@ class ApiError(LeadSquaredError):
 
 
 class AuthenticationError(ApiError):
-    def __init__(
-        self,
-        *,
-        status: int,
-        host: str,
-        exception_type: str | None = None,
-        upstream_message: str | None = None,
-    ) -> None:
-        self.host = host
-        others = [h for h in _API_HOST_RE.findall(upstream_message or "") if h.lower() != host.lower()]
-        self.right_host = others[0] if others else None
-        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
+    @property
+    def right_host(self) -> str | None:
+        """Another API host that LeadSquared's message names: where the account really lives."""
+        named = _API_HOST_RE.findall(self.upstream_message or "")
+        return next((h for h in named if h.lower() != self.host.lower()), None)
 
     def describe(self) -> str:
         said = f": {self.said}" if self.said_anything else ""
@@ -171,17 +170,6 @@ class BadRequestError(ApiError):
 
 
 class EndpointNotFoundError(ApiError):
-    def __init__(
-        self,
-        *,
-        status: int,
-        host: str,
-        exception_type: str | None = None,
-        upstream_message: str | None = None,
-    ) -> None:
-        self.host = host
-        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
-
     def describe(self) -> str:
         said = f" ({self.said})" if self.said_anything else ""
         return (
