@@ -9,7 +9,7 @@ These models absorb all of that; the tools condense them into their own results.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
@@ -32,6 +32,7 @@ LooseFloat = Annotated[float | None, BeforeValidator(to_float)]
 LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
 
 SortDirection = Literal["newest_first", "oldest_first"]
+Row = TypeVar("Row", bound=BaseModel)
 
 
 class RawActivity(BaseModel):
@@ -70,15 +71,19 @@ class RawActivity(BaseModel):
         return dict(self.model_extra or {})
 
 
-class RawActivitiesPage(BaseModel):
-    """`{"RecordCount": N, "List": [...]}`."""
+class RawList(BaseModel, Generic[Row]):
+    """How LeadSquared answers a list: `{"RecordCount": N, "List": [...]}` (a null List is empty).
+    RecordCount counts every matching row, on every page."""
 
     model_config = ConfigDict(extra="ignore")
 
     record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
-    rows: Annotated[list[RawActivity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+    rows: Annotated[list[Row], BeforeValidator(lambda v: [] if v is None else v)] = Field(
         default_factory=list, alias="List"
     )
+
+
+RawActivitiesPage = RawList[RawActivity]
 
 
 class RawActivityType(BaseModel):
@@ -153,15 +158,10 @@ class RawLeadOpportunity(BaseModel):
     modified_at: LooseDate = Field(None, alias="ModifiedOn")
 
 
-class RawLeadOpportunities(BaseModel):
-    """`GetOpportunitiesOfLead`: `{"RecordCount": N, "List": [...]}`."""
+class RawLeadOpportunities(RawList[RawLeadOpportunity]):
+    """`GetOpportunitiesOfLead`, whose RecordCount may be missing: the rows are what matter."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    record_count: Annotated[int | None, BeforeValidator(to_int)] = Field(None, alias="RecordCount")
-    rows: Annotated[list[RawLeadOpportunity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
-        default_factory=list, alias="List"
-    )
+    record_count: Annotated[int | None, BeforeValidator(to_int)] = Field(None, alias="RecordCount")  # type: ignore[assignment]
 
 
 class RawTask(BaseModel):
@@ -182,15 +182,7 @@ class RawTask(BaseModel):
     reminder: Text = Field(None, alias="Reminder")
 
 
-class RawTasks(BaseModel):
-    """`RetrieveTasksByOpportunityId`: `{"RecordCount": N, "List": [...]}`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
-    rows: Annotated[list[RawTask], BeforeValidator(lambda v: [] if v is None else v)] = Field(
-        default_factory=list, alias="List"
-    )
+RawTasks = RawList[RawTask]
 
 
 ACTIVITY_TYPES = TypeAdapter(list[RawActivityType])
