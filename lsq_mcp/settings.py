@@ -25,6 +25,15 @@ _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)\s*$")
 # A Host header pattern: a name or IPv4 address, or an IPv6 address in brackets, then an optional
 # port or `*` (any port). Compared with the Host header as is, so no scheme, path or user.
 _HOST_PATTERN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(\d{1,5}|\*))?$")
+# A key not filled in yet: the example configuration's `your-access-key` / `your-secret-key` (and the
+# older `u$r-your-access-key`) in any case or separator, with or without brackets (`<your access key>`),
+# a row of x, * or dots, or a template variable left unexpanded (`${user_config.access_key}`).
+_PLACEHOLDER_RE = re.compile(
+    r"^[<\[{(\"']*(?:u\$r[-_ ]?)?(?:your|my|the)?[-_ ]?(?:leadsquared|lsq)?[-_ ]?(?:access|secret)[-_ ]?key"
+    r"(?:[-_ ]?here)?[>\]})\"']*$|^<.*>$|^\$\{.*\}$|^(?:x{3,}|\*{3,}|\.{3,}|…+)$",
+    re.IGNORECASE,
+)
+KEYS_PAGE = "LeadSquared → My Profile → Settings → API and Webhooks"
 
 
 class ConfigError(ValueError):
@@ -63,6 +72,8 @@ class Settings:
     mcp_allowed_hosts: tuple[str, ...] | None = None
     # Seconds calls in flight may take to finish once the HTTP server is told to stop.
     mcp_grace_seconds: int = DEFAULT_GRACE_SECONDS
+    # Key variables that hold a placeholder (see `is_placeholder`): read as not set yet.
+    placeholder_keys: tuple[str, ...] = ()
 
     @property
     def has_keys(self) -> bool:
@@ -114,6 +125,7 @@ class Settings:
                 mcp_token=get("LSQ_MCP_TOKEN"),
                 mcp_allowed_hosts=_parse_optional_allowed_hosts(get("LSQ_MCP_ALLOWED_HOSTS")),
                 mcp_grace_seconds=parse_grace(get("LSQ_MCP_GRACE_SECONDS") or str(DEFAULT_GRACE_SECONDS)),
+                placeholder_keys=tuple(v for v in keys if is_placeholder(get(v))),
             )
         except ConfigError as exc:
             raise _without_keys(exc, get(exc.variable) or "", keys) from None
@@ -228,8 +240,16 @@ def _parse_redis_url(value: str | None, variable: str = "LSQ_REDIS_URL") -> str 
     return value
 
 
+def is_placeholder(value: str | None) -> bool:
+    """Whether a key's value is a placeholder from an example (`your-access-key`...), not a key."""
+    return value is not None and _PLACEHOLDER_RE.match(value) is not None
+
+
 def _parse_key(variable: str, value: str | None) -> str | None:
-    """A key travels in an HTTP header: printable ASCII only. The value is never echoed back."""
+    """A key travels in an HTTP header: printable ASCII only. The value is never echoed back.
+    A placeholder counts as not set yet (`Settings.placeholder_keys` says which)."""
+    if is_placeholder(value):
+        return None
     if value is not None and not all("!" <= c <= "~" for c in value):
         raise ConfigError(
             variable,

@@ -9,13 +9,14 @@ import shutil
 import signal
 import subprocess
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from lsq_mcp import __version__
 from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES, SandboxServer
-from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, OPP_BIG, OPP_EMPTY
+from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, CATALOG, OPP_BIG, OPP_EMPTY, OPP_RESTRICTED
 from tests.conftest import LSQ_MCP, env_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,3 +210,62 @@ def test_ctrl_c_stops_a_command_quietly(sandbox: SandboxServer) -> None:
     assert "Traceback" not in stderr
     assert len(stderr.splitlines()) <= 2, stderr
     assert stdout == ""
+
+
+def test_tasks_demo_prints_open_and_overdue_counts() -> None:
+    done = run("tasks", OPP_BIG, "--demo")
+    now = datetime.now(timezone.utc)
+    assert done.returncode == 0, done.stderr
+    tasks = CATALOG.tasks_of(OPP_BIG, now)
+    open_tasks = [t for t in tasks if t.is_open]
+    overdue = [t for t in open_tasks if t.due is not None and t.due < now]
+    lines = done.stdout.splitlines()
+    assert lines[0] == (
+        f"Tasks of opportunity {OPP_BIG}: {len(tasks)} tasks, {len(open_tasks)} open, "
+        f"{len(overdue)} overdue. Times UTC."
+    )
+    assert len(lines) == 1 + 2 + len(tasks)
+    assert done.stdout.count("OVERDUE · ") == len(overdue)
+
+
+def test_summary_demo_json_counts_a_window(sandbox: SandboxServer) -> None:
+    done = run(
+        "summary", OPP_BIG, "--since", "2025-01-01", "--until", "2025-01-31", "--json", env=env_for(sandbox)
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    since, until = datetime(2025, 1, 1, tzinfo=timezone.utc), datetime(2025, 2, 1, tzinfo=timezone.utc)
+    inside = [a for a in CATALOG.activities_of(OPP_BIG) if since <= a.created < until]
+    assert (data["since"], data["until"]) == ("2025-01-01T00:00:00Z", "2025-01-31T23:59:59Z")
+    assert data["history"]["counted"] == len(inside)
+    assert data["history"]["complete"] is True
+
+
+def test_summary_demo_prints_the_digest() -> None:
+    done = run("--demo", "summary", OPP_BIG)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"Opportunity {OPP_BIG} · Acme Corp – Enterprise renewal")
+    assert f"History: {BIG_ACTIVITY_COUNT} of {BIG_ACTIVITY_COUNT} activities counted" in done.stdout
+    assert lines[-1].startswith("For detail: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["tasks", "not-a-guid", "--demo"], 2, "opportunity_id"),
+        (["summary", OPP_BIG, "--demo", "--since", "last week"], 2, "since"),
+        (
+            ["summary", OPP_BIG, "--demo", "--since", "2025-03-01", "--until", "2025-02-01"],
+            2,
+            "is after until",
+        ),
+        (["tasks", OPP_RESTRICTED, "--demo"], 1, "permission to view the tasks"),
+        (["summary", "00000000-0000-4000-8000-000000000000", "--demo"], 1, "500"),
+    ],
+)
+def test_tasks_and_summary_exit_codes(args: list[str], code: int, says: str) -> None:
+    done = run(*args)
+    assert done.returncode == code
+    assert says in done.stderr
+    assert done.stdout == ""

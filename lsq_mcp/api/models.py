@@ -1,7 +1,8 @@
 """LeadSquared's answers as it sends them, read leniently.
 
 LeadSquared sends strings for everything (`"Score":"0"`), `null` and `""` for
-"no value", extra fields nobody asked for, and dates in more than one format.
+"no value", extra fields nobody asked for, and dates in more than one format; now and then
+a text field as a JSON number (`"Phone": 4915112345`), read as its text.
 These models absorb all of that; the tools condense them into their own results.
 """
 
@@ -14,7 +15,17 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from lsq_mcp.api.values import blank_to_none, parse_date, to_float, to_int
 
-Text = Annotated[str | None, BeforeValidator(blank_to_none)]
+
+def _text(value: Any) -> Any:
+    """A text field's value: a JSON number (or true/false) stands for its text, as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return blank_to_none(value)
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
 LooseInt = Annotated[int | None, BeforeValidator(to_int)]
 LooseFloat = Annotated[float | None, BeforeValidator(to_float)]
 # A date we could read, or the text as it came: a date is never dropped.
@@ -149,6 +160,35 @@ class RawLeadOpportunities(BaseModel):
 
     record_count: Annotated[int | None, BeforeValidator(to_int)] = Field(None, alias="RecordCount")
     rows: Annotated[list[RawLeadOpportunity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="List"
+    )
+
+
+class RawTask(BaseModel):
+    """One task of `RetrieveTasksByOpportunityId`'s `List`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, alias="TaskID")
+    name: Text = Field(None, alias="Name")
+    description: Text = Field(None, alias="Description")
+    due_at: LooseDate = Field(None, alias="DueDate")
+    created_at: LooseDate = Field(None, alias="CreatedOn")
+    owner_id: Text = Field(None, alias="OwnerID")
+    owner: Text = Field(None, alias="OwnerName")
+    created_by_id: Text = Field(None, alias="CreatedBy")
+    created_by: Text = Field(None, alias="CreatedByName")
+    status: Text = Field(None, alias="Status")
+    reminder: Text = Field(None, alias="Reminder")
+
+
+class RawTasks(BaseModel):
+    """`RetrieveTasksByOpportunityId`: `{"RecordCount": N, "List": [...]}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
+    rows: Annotated[list[RawTask], BeforeValidator(lambda v: [] if v is None else v)] = Field(
         default_factory=list, alias="List"
     )
 

@@ -38,14 +38,12 @@ from contextlib import asynccontextmanager
 import anyio
 
 from lsq_mcp.errors import RedisUnavailableError
-from lsq_mcp.pacing.limiter import WINDOW_MARGIN, LearnedLimit
+from lsq_mcp.pacing.limiter import LEARNED_FOR_SECONDS, WINDOW_MARGIN, LearnedLimit
 from lsq_mcp.redis_store import IDLE_MS, RedisStore
 from lsq_mcp.settings import ConfigError, RateLimit, parse_rate_limit
 
 # How often the head of a process's queue asks again while every place is held by a call in flight.
 POLL_SECONDS = 0.025
-# A learned limit outlives the processes that learned it, but not forever: plans change.
-LEARNED_LIMIT_TTL_SECONDS = 86400
 
 _EXTEND_TTL = """
 local function extend(key, ms)
@@ -186,11 +184,12 @@ class RedisLimiter:
 
     async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
         if limit is not None:
-            self._limit.adopt(limit, f"every process sharing Redis at {self._store.address}")
+            # What is shared is what this process paces to: within its own limit, and sane.
+            limit = self._limit.adopt(limit, f"every process sharing Redis at {self._store.address}")
         await self._store.run(
             RATE_LIMITED,
             self._keys[2:],
-            [str(limit) if limit else "", LEARNED_LIMIT_TTL_SECONDS, round(pause * 1_000_000)],
+            [str(limit) if limit else "", LEARNED_FOR_SECONDS, round(pause * 1_000_000)],
         )
 
     async def aclose(self) -> None:

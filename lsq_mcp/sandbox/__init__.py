@@ -1,7 +1,8 @@
 """A LeadSquared look-alike over real HTTP, for tests, benchmarks and demos.
 
 No machine here reaches LeadSquared, so the client is exercised against this sandbox: the
-"Get Activities of an Opportunity" API and its companions, with LeadSquared's authentication,
+"Get Activities of an Opportunity" API and its companions (opportunity details, activity types
+and their custom field names, an opportunity's tasks...), with LeadSquared's authentication,
 rate limit and error shapes, deterministic sample data, and injectable faults.
 
     with SandboxServer() as sb:
@@ -10,13 +11,8 @@ rate limit and error shapes, deterministic sample data, and injectable faults.
 """
 
 from lsq_mcp.sandbox.app import create_app
-from lsq_mcp.sandbox.data import (
-    SAMPLE_OPPORTUNITIES,
-    SANDBOX_ACCESS_KEY,
-    SANDBOX_SECRET_KEY,
-    Catalog,
-    build_catalog,
-)
+from lsq_mcp.sandbox.catalog import Catalog
+from lsq_mcp.sandbox.data import SAMPLE_OPPORTUNITIES, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, build_catalog
 from lsq_mcp.sandbox.server import SandboxServer, serve_forever
 from lsq_mcp.sandbox.state import Fault, FaultKind, RecordedRequest, SandboxConfig, SandboxState, Stats
 

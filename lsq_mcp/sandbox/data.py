@@ -13,17 +13,26 @@ import random
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeAlias
+from datetime import datetime, timedelta
+from typing import Any
+
+from lsq_mcp.sandbox.catalog import Catalog
+from lsq_mcp.sandbox.records import (
+    UTC,
+    Row,
+    SalesRep,
+    SampleActivity,
+    SampleActivitySetting,
+    SampleField,
+    SampleLead,
+    SampleOpportunity,
+    TaskPlan,
+    flag,
+    fmt,
+)
 
 SANDBOX_ACCESS_KEY = "u$r0sandbox-access-key-0000000001"
 SANDBOX_SECRET_KEY = "sandbox-secret-key-6b1d4e0f9a2c"  # noqa: S105 (public demo key)
-
-Row: TypeAlias = dict[str, str | None]
-"""One raw activity item as the API sends it: every value a string or null."""
-
-UTC = timezone.utc
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # --------------------------------------------------------------------------------------------
 # Fixed ids (lowercase 8-4-4-4-12). Documented in the README and relied on by tests.
@@ -54,128 +63,6 @@ SANDBOX_USER: dict[str, str] = {
     "EmailAddress": "sandbox@example.com",
     "Tenant": "sandbox",
 }
-
-# --------------------------------------------------------------------------------------------
-# Small dataclasses
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SalesRep:
-    """A LeadSquared user who owns records or logs activities."""
-
-    name: str
-    id: str
-    email: str
-
-
-@dataclass(frozen=True)
-class Lead:
-    """A lead (LeadSquared calls them prospects); its fields repeat on every activity row."""
-
-    id: str
-    first_name: str
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    owner: str
-    company: str
-    city: str | None
-    stage: str
-    created_on: datetime
-    do_not_call: bool = False
-    do_not_email: bool = False
-
-    @property
-    def full_name(self) -> str:
-        """LeadName as LeadSquared renders it (first and last name)."""
-        return f"{self.first_name} {self.last_name or ''}".strip()
-
-
-@dataclass(frozen=True)
-class Opportunity:
-    """An opportunity: a deal attached to a lead, with its own type (event code 12000+)."""
-
-    id: str
-    name: str
-    lead_id: str
-    event_code: int
-    event_name: str
-    status: str
-    stage: str
-    owner: str
-    source: str
-    created_on: datetime
-    modified_on: datetime
-    expected_close: datetime | None
-    deal_value: str
-    currency: str
-    competitor: str | None
-    description: str
-
-
-@dataclass(frozen=True)
-class Activity:
-    """One activity row plus the true timestamps the server sorts by.
-
-    ``row`` is what the API answers (``PACreatedOn`` may be in an odd format or not a date
-    at all); ``created``/``modified`` are what the database behind it would sort on.
-    """
-
-    row: Row
-    created: datetime
-    modified: datetime
-
-    @property
-    def id(self) -> str:
-        """The activity's ProspectActivityId."""
-        return self.row["ProspectActivityId"] or ""
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """Everything the sandbox serves; handlers only read it (and copy rows they return)."""
-
-    leads: tuple[Lead, ...]
-    opportunities: tuple[Opportunity, ...]
-    activities: Mapping[str, tuple[Activity, ...]]
-    activity_types: tuple[dict[str, Any], ...]
-    user: Mapping[str, str] = field(default_factory=lambda: dict(SANDBOX_USER))
-
-    def lead(self, lead_id: str) -> Lead | None:
-        """The lead with this id (case-insensitive), or None."""
-        wanted = lead_id.lower()
-        return next((lead for lead in self.leads if lead.id == wanted), None)
-
-    def leads_by_email(self, email: str) -> list[Lead]:
-        """Leads whose email matches, ignoring case (LeadSquared compares emails that way)."""
-        wanted = email.strip().casefold()
-        return [lead for lead in self.leads if lead.email and lead.email.casefold() == wanted]
-
-    def opportunity(self, opportunity_id: str) -> Opportunity | None:
-        """The opportunity with this id (case-insensitive), or None."""
-        wanted = opportunity_id.lower()
-        return next((opp for opp in self.opportunities if opp.id == wanted), None)
-
-    def opportunities_of_lead(self, lead_id: str) -> list[Opportunity]:
-        """A lead's opportunities, newest first."""
-        wanted = lead_id.lower()
-        found = [opp for opp in self.opportunities if opp.lead_id == wanted]
-        return sorted(found, key=lambda opp: opp.created_on, reverse=True)
-
-    def activities_of(self, opportunity_id: str) -> tuple[Activity, ...]:
-        """An opportunity's activities in creation order (empty when it has none)."""
-        return self.activities.get(opportunity_id.lower(), ())
-
-    def activity(self, activity_id: str) -> Activity | None:
-        """Any activity by its ProspectActivityId, or None."""
-        wanted = activity_id.lower()
-        for activities in self.activities.values():
-            for activity in activities:
-                if activity.id == wanted:
-                    return activity
-        return None
-
 
 # --------------------------------------------------------------------------------------------
 # People and activity types
@@ -234,6 +121,70 @@ def build_activity_types() -> tuple[dict[str, Any], ...]:
     return tuple(types)
 
 
+# Custom field names per activity type (GetActivitySetting). Every mx_Custom_N that a sample row
+# of the type carries is named for what it holds. Types not listed here have no settings to tell:
+# system types other than phone calls, custom types without custom fields, and unknown codes.
+_CALL_FIELDS = (
+    SampleField("mx_Custom_1", "Call Duration"),
+    SampleField("mx_Custom_2", "Call Outcome", "Dropdown", mandatory=True),
+    SampleField("mx_Custom_3", "Call Recording", in_form=False),
+    SampleField("mx_Custom_5", "Call Language", "Dropdown"),
+)
+ACTIVITY_FIELDS: dict[int, tuple[SampleField, ...]] = {
+    21: _CALL_FIELDS,
+    22: _CALL_FIELDS,
+    201: (
+        SampleField("mx_Custom_1", "Demo Date", "DateTime", mandatory=True),
+        SampleField("mx_Custom_2", "Product", "Dropdown"),
+    ),
+    202: (
+        SampleField("mx_Custom_1", "Proposal Amount", "Number", mandatory=True),
+        SampleField("mx_Custom_2", "Currency", "Dropdown"),
+        SampleField("mx_Custom_3", "Proposal Version"),
+        SampleField("mx_Custom_4", "Pricing Details"),
+    ),
+    203: (
+        SampleField("mx_Custom_1", "Meeting Location"),
+        SampleField("mx_Custom_2", "Duration (Minutes)", "Number"),
+        SampleField("mx_Custom_3", "Attendees"),
+        # Two fields with one display name, as accounts do end up with: clients must keep them apart.
+        SampleField("mx_Custom_4", "Visit Notes"),
+        SampleField("mx_Custom_5", "Visit Notes"),
+    ),
+    204: (
+        SampleField("mx_Custom_1", "Email Subject"),
+        SampleField("mx_Custom_2", "Email Status", "Dropdown"),
+    ),
+    205: (SampleField("mx_Custom_1", "Due Date", "DateTime", mandatory=True),),
+    206: (
+        SampleField("mx_Custom_1", "Previous Stage", "Dropdown"),
+        SampleField("mx_Custom_2", "New Stage", "Dropdown", mandatory=True),
+        SampleField("mx_Custom_3", "Loss Reason", "Dropdown"),
+    ),
+    207: (
+        SampleField("mx_Custom_1", "Contract Value", "Number", mandatory=True),
+        SampleField("mx_Custom_2", "Signed Via", "Dropdown"),
+    ),
+}
+_SETTING_NAMESPACE = uuid.UUID("5a4db0c5-0000-4000-8000-000000000203")
+DUPLICATE_NAME_EVENT_CODE = 203
+"""The activity type (Meeting) whose mx_Custom_4 and mx_Custom_5 are both called "Visit Notes"."""
+
+
+def build_activity_settings() -> dict[int, SampleActivitySetting]:
+    """GetActivitySetting's answers by event code, for the types that have custom field names."""
+    return {
+        code: SampleActivitySetting(
+            code=code,
+            id=str(uuid.uuid5(_SETTING_NAMESPACE, str(code))),
+            name=_TYPE_SPECS[code][0],
+            display_name=_TYPE_SPECS[code][1],
+            fields=fields,
+        )
+        for code, fields in ACTIVITY_FIELDS.items()
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Leads and opportunities
 # --------------------------------------------------------------------------------------------
@@ -243,203 +194,196 @@ def _at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def fmt(moment: datetime) -> str:
-    """LeadSquared's usual date format: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
-    return moment.astimezone(UTC).strftime(DATE_FORMAT)
+LEADS: tuple[SampleLead, ...] = (
+    SampleLead(
+        LEAD_ZOE,
+        "Zoë",
+        "Müller",
+        "zoe.mueller@acme.example",
+        "+49-89-12345678",
+        "Rohan Sane",
+        "Acme Corp",
+        "München",
+        "Customer",
+        _at(2023, 8, 28, 14, 3, 11),
+    ),
+    SampleLead(
+        LEAD_ANANYA,
+        "Ananya",
+        "Iyer",
+        "ananya.iyer@brightpath.example",
+        "+91-9876543210",
+        "Priya Nair",
+        "BrightPath Learning",
+        "Mumbai",
+        "Customer",
+        _at(2024, 1, 5, 6, 40, 2),
+    ),
+    SampleLead(
+        LEAD_JOSE,
+        "José",
+        "Álvarez",
+        "jose.alvarez@solmar.example",
+        "+34-612-345-678",
+        "Sofia Rossi",
+        "Solmar Hoteles",
+        "Málaga",
+        "Prospect",
+        _at(2023, 3, 20, 9, 0, 0),
+    ),
+    SampleLead(
+        LEAD_LI,
+        "李小龙",
+        None,
+        "xiaolong.li@dragonlogistics.example",
+        "+86-138-0013-8000",
+        "Daniel Kim",
+        "龙腾物流 (Dragon Logistics)",
+        "深圳",
+        "Prospect",
+        _at(2024, 11, 4, 2, 15, 0),
+        do_not_call=True,
+    ),
+    SampleLead(
+        LEAD_MANISH,
+        "Manish",
+        "Garg",
+        "manish.garg@northwind.example",
+        "+91-9999999999",
+        "Rohan Sane",
+        "Northwind Traders",
+        "Pune",
+        "Prospect",
+        _at(2025, 2, 18, 11, 2, 45),
+    ),
+    SampleLead(
+        LEAD_EMILY,
+        "Emily",
+        "O'Brien",
+        "Emily.OBrien@harborfinch.example",
+        None,
+        "Sofia Rossi",
+        "Harbor & Finch",
+        None,
+        "Prospect",
+        _at(2024, 6, 12, 16, 30, 0),
+        do_not_email=True,
+    ),
+)
+"""Six leads; unicode names on purpose, one without a phone and with DoNotEmail set."""
 
 
-def build_leads() -> tuple[Lead, ...]:
-    """Six leads; unicode names on purpose, one without a phone and with DoNotEmail set."""
-    return (
-        Lead(
-            LEAD_ZOE,
-            "Zoë",
-            "Müller",
-            "zoe.mueller@acme.example",
-            "+49-89-12345678",
-            "Rohan Sane",
-            "Acme Corp",
-            "München",
-            "Customer",
-            _at(2023, 8, 28, 14, 3, 11),
-        ),
-        Lead(
-            LEAD_ANANYA,
-            "Ananya",
-            "Iyer",
-            "ananya.iyer@brightpath.example",
-            "+91-9876543210",
-            "Priya Nair",
-            "BrightPath Learning",
-            "Mumbai",
-            "Customer",
-            _at(2024, 1, 5, 6, 40, 2),
-        ),
-        Lead(
-            LEAD_JOSE,
-            "José",
-            "Álvarez",
-            "jose.alvarez@solmar.example",
-            "+34-612-345-678",
-            "Sofia Rossi",
-            "Solmar Hoteles",
-            "Málaga",
-            "Prospect",
-            _at(2023, 3, 20, 9, 0, 0),
-        ),
-        Lead(
-            LEAD_LI,
-            "李小龙",
-            None,
-            "xiaolong.li@dragonlogistics.example",
-            "+86-138-0013-8000",
-            "Daniel Kim",
-            "龙腾物流 (Dragon Logistics)",
-            "深圳",
-            "Prospect",
-            _at(2024, 11, 4, 2, 15, 0),
-            do_not_call=True,
-        ),
-        Lead(
-            LEAD_MANISH,
-            "Manish",
-            "Garg",
-            "manish.garg@northwind.example",
-            "+91-9999999999",
-            "Rohan Sane",
-            "Northwind Traders",
-            "Pune",
-            "Prospect",
-            _at(2025, 2, 18, 11, 2, 45),
-        ),
-        Lead(
-            LEAD_EMILY,
-            "Emily",
-            "O'Brien",
-            "Emily.OBrien@harborfinch.example",
-            None,
-            "Sofia Rossi",
-            "Harbor & Finch",
-            None,
-            "Prospect",
-            _at(2024, 6, 12, 16, 30, 0),
-            do_not_email=True,
-        ),
-    )
-
-
-def build_opportunities() -> tuple[Opportunity, ...]:
-    """Six opportunities covering the shapes a client must cope with (see SAMPLE_OPPORTUNITIES)."""
-    return (
-        Opportunity(
-            OPP_BIG,
-            "Acme Corp – Enterprise renewal",
-            LEAD_ZOE,
-            12002,
-            "Enterprise Deal",
-            "Open",
-            "Negotiation",
-            "Rohan Sane",
-            "Existing Customer",
-            _at(2023, 9, 4, 9, 12, 0),
-            _at(2025, 2, 27, 16, 5, 0),
-            _at(2025, 6, 30),
-            "248000.00",
-            "EUR",
-            "Salesforce",
-            f"{BIG_ACTIVITY_COUNT} activities, 18 months, 4 reps: calls, emails, meetings, demos, proposals",
-        ),
-        Opportunity(
-            OPP_EMPTY,
-            "Northwind Traders – Pilot expansion",
-            LEAD_MANISH,
-            12001,
-            "SMB Deal",
-            "Open",
-            "Prospecting",
-            "Rohan Sane",
-            "Website",
-            _at(2025, 2, 20, 10, 0, 0),
-            _at(2025, 2, 20, 10, 0, 0),
-            None,
-            "15000.00",
-            "USD",
-            None,
-            "no activities at all",
-        ),
-        Opportunity(
-            OPP_HTML,
-            "BrightPath Learning – LMS licences",
-            LEAD_ANANYA,
-            12001,
-            "SMB Deal",
-            "Won",
-            "Closed Won",
-            "Priya Nair",
-            "Referral",
-            _at(2024, 1, 8, 10, 2, 11),
-            _at(2024, 2, 2, 12, 0, 0),
-            _at(2024, 2, 15),
-            "3200000.00",
-            "INR",
-            "",
-            "7 activities with HTML notes",
-        ),
-        Opportunity(
-            OPP_ODD,
-            "Solmar Hoteles – Booking engine",
-            LEAD_JOSE,
-            12002,
-            "Enterprise Deal",
-            "Lost",
-            "Closed Lost",
-            "Sofia Rossi",
-            "Website",
-            _at(2023, 3, 20, 9, 5, 12),
-            _at(2023, 5, 23, 8, 0, 0),
-            _at(2023, 6, 30),
-            "180000.00",
-            "EUR",
-            "BookingSuite",
-            "10 activities: a 5,000-character note, a JSON note, odd and unparseable dates",
-        ),
-        Opportunity(
-            OPP_UNICODE,
-            "龙腾物流 – Fleet tracking",
-            LEAD_LI,
-            12002,
-            "Enterprise Deal",
-            "Open",
-            "Qualification",
-            "Daniel Kim",
-            "Partner",
-            _at(2024, 11, 5, 3, 0, 0),
-            _at(2025, 3, 3, 4, 0, 0),
-            None,
-            "560000.00",
-            "CNY",
-            None,
-            "14 activities: Chinese text, emoji, nulls, an activity type with no name",
-        ),
-        Opportunity(
-            OPP_SUPPORT,
-            "Acme Corp – Support add-on",
-            LEAD_ZOE,
-            12003,
-            "Support Contract",
-            "Won",
-            "Closed Won",
-            "Priya Nair",
-            "Existing Customer",
-            _at(2024, 5, 6, 8, 30, 0),
-            _at(2024, 8, 30, 15, 0, 0),
-            _at(2024, 8, 31),
-            "36000.00",
-            "EUR",
-            None,
-            "12 activities; the same lead's second opportunity",
-        ),
-    )
+OPPORTUNITIES: tuple[SampleOpportunity, ...] = (
+    SampleOpportunity(
+        OPP_BIG,
+        "Acme Corp – Enterprise renewal",
+        LEAD_ZOE,
+        12002,
+        "Enterprise Deal",
+        "Open",
+        "Negotiation",
+        "Rohan Sane",
+        "Existing Customer",
+        _at(2023, 9, 4, 9, 12, 0),
+        _at(2025, 2, 27, 16, 5, 0),
+        _at(2025, 6, 30),
+        "248000.00",
+        "EUR",
+        "Salesforce",
+        f"{BIG_ACTIVITY_COUNT} activities, 18 months, 4 reps: calls, emails, meetings, demos, proposals",
+    ),
+    SampleOpportunity(
+        OPP_EMPTY,
+        "Northwind Traders – Pilot expansion",
+        LEAD_MANISH,
+        12001,
+        "SMB Deal",
+        "Open",
+        "Prospecting",
+        "Rohan Sane",
+        "Website",
+        _at(2025, 2, 20, 10, 0, 0),
+        _at(2025, 2, 20, 10, 0, 0),
+        None,
+        "15000.00",
+        "USD",
+        None,
+        "no activities at all",
+    ),
+    SampleOpportunity(
+        OPP_HTML,
+        "BrightPath Learning – LMS licences",
+        LEAD_ANANYA,
+        12001,
+        "SMB Deal",
+        "Won",
+        "Closed Won",
+        "Priya Nair",
+        "Referral",
+        _at(2024, 1, 8, 10, 2, 11),
+        _at(2024, 2, 2, 12, 0, 0),
+        _at(2024, 2, 15),
+        "3200000.00",
+        "INR",
+        "",
+        "7 activities with HTML notes",
+    ),
+    SampleOpportunity(
+        OPP_ODD,
+        "Solmar Hoteles – Booking engine",
+        LEAD_JOSE,
+        12002,
+        "Enterprise Deal",
+        "Lost",
+        "Closed Lost",
+        "Sofia Rossi",
+        "Website",
+        _at(2023, 3, 20, 9, 5, 12),
+        _at(2023, 5, 23, 8, 0, 0),
+        _at(2023, 6, 30),
+        "180000.00",
+        "EUR",
+        "BookingSuite",
+        "10 activities: a 5,000-character note, a JSON note, odd and unparseable dates",
+    ),
+    SampleOpportunity(
+        OPP_UNICODE,
+        "龙腾物流 – Fleet tracking",
+        LEAD_LI,
+        12002,
+        "Enterprise Deal",
+        "Open",
+        "Qualification",
+        "Daniel Kim",
+        "Partner",
+        _at(2024, 11, 5, 3, 0, 0),
+        _at(2025, 3, 3, 4, 0, 0),
+        None,
+        "560000.00",
+        "CNY",
+        None,
+        "14 activities: Chinese text, emoji, nulls, an activity type with no name",
+    ),
+    SampleOpportunity(
+        OPP_SUPPORT,
+        "Acme Corp – Support add-on",
+        LEAD_ZOE,
+        12003,
+        "Support Contract",
+        "Won",
+        "Closed Won",
+        "Priya Nair",
+        "Existing Customer",
+        _at(2024, 5, 6, 8, 30, 0),
+        _at(2024, 8, 30, 15, 0, 0),
+        _at(2024, 8, 31),
+        "36000.00",
+        "EUR",
+        None,
+        "12 activities; the same lead's second opportunity",
+    ),
+)
+"""Six opportunities covering the shapes a client must cope with (see SAMPLE_OPPORTUNITIES)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,25 +410,21 @@ class _Spec:
     blank_opportunity: bool = False
 
 
-def _flag(value: bool) -> str:
-    return "1" if value else "0"
-
-
-def _lead_part(lead: Lead) -> Row:
+def _lead_part(lead: SampleLead) -> Row:
     return {
         "ProspectId": lead.id,
         "FirstName": lead.first_name,
         "LastName": lead.last_name,
         "EmailAddress": lead.email,
         "Phone": lead.phone,
-        "DoNotCall": _flag(lead.do_not_call),
-        "DoNotEmail": _flag(lead.do_not_email),
+        "DoNotCall": flag(lead.do_not_call),
+        "DoNotEmail": flag(lead.do_not_email),
         "LeadName": lead.full_name,
         "LeadOwner": lead.owner,
     }
 
 
-def _opportunity_part(opp: Opportunity, blank: bool) -> Row:
+def _opportunity_part(opp: SampleOpportunity, blank: bool) -> Row:
     if blank:  # as in the documentation's example item
         return {
             "O_ProspectActivityId": "",
@@ -506,7 +446,7 @@ def _opportunity_part(opp: Opportunity, blank: bool) -> Row:
     }
 
 
-def _activity(lead: Lead, opp: Opportunity, spec: _Spec, activity_id: str) -> Activity:
+def _activity(lead: SampleLead, opp: SampleOpportunity, spec: _Spec, activity_id: str) -> SampleActivity:
     """Build one row in the documented field order, then custom and extra fields."""
     modified = spec.modified or spec.when
     _, _, _, type_score, row_type = _TYPE_SPECS.get(spec.event, ("", "", "", 0, "2"))
@@ -530,14 +470,16 @@ def _activity(lead: Lead, opp: Opportunity, spec: _Spec, activity_id: str) -> Ac
     row.update(_opportunity_part(opp, spec.blank_opportunity))
     row.update(spec.custom)
     row.update(spec.extra)
-    return Activity(row=row, created=spec.when, modified=modified)
+    return SampleActivity(row=row, created=spec.when, modified=modified)
 
 
 def _guid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _materialise(lead: Lead, opp: Opportunity, specs: Sequence[_Spec], seed: int) -> tuple[Activity, ...]:
+def _materialise(
+    lead: SampleLead, opp: SampleOpportunity, specs: Sequence[_Spec], seed: int
+) -> tuple[SampleActivity, ...]:
     rng = random.Random(seed)
     activities = [_activity(lead, opp, spec, _guid(rng)) for spec in specs]
     return tuple(sorted(activities, key=lambda activity: activity.created))
@@ -769,7 +711,7 @@ def _big_milestone(rng: random.Random, index: int, when: datetime, by: str) -> _
 
 
 def _big_specs(
-    lead: Lead, opp: Opportunity, count: int = BIG_ACTIVITY_COUNT, seed: int = 6402023
+    lead: SampleLead, opp: SampleOpportunity, count: int = BIG_ACTIVITY_COUNT, seed: int = 6402023
 ) -> list[_Spec]:
     rng = random.Random(seed)
     times = _big_times(rng, opp.created_on, _at(2025, 2, 27, 16, 5, 0), count)
@@ -786,7 +728,7 @@ def _big_specs(
 # ---- the support add-on (Zoë's second opportunity) ------------------------------------------
 
 
-def _support_specs(lead: Lead, opp: Opportunity) -> list[_Spec]:
+def _support_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
     rng = random.Random(120032024)
     start = opp.created_on
     specs = [_Spec(start, 33, "Priya Nair", note="Created from renewal discussion")]
@@ -851,6 +793,12 @@ def _html_specs() -> list[_Spec]:
             "Priya Nair",
             status="Completed",
             note='<script>alert("x")</script><p>Budget approved by the CFO — ₹32&nbsp;lakh</p>',
+            # The second of the two "Visit Notes" fields alone.
+            custom={
+                "mx_Custom_1": "On-site, Mumbai",
+                "mx_Custom_2": "45",
+                "mx_Custom_5": "Send the order form",
+            },
         ),
         _Spec(
             _at(2024, 2, 1, 7, 0, 0),
@@ -866,6 +814,7 @@ def _html_specs() -> list[_Spec]:
             "Priya Nair",
             status="Completed",
             note='<p>Signed via DocuSign<br/>Envelope: <a href="https://docusign.example/env/8842">8842</a></p>',
+            custom={"mx_Custom_1": "3200000.00", "mx_Custom_2": "DocuSign"},
         ),
     ]
 
@@ -936,197 +885,373 @@ def _workshop_note() -> str:
     return note
 
 
-def _odd_specs() -> list[_Spec]:
-    sofia = "Sofia Rossi"
-    json_note = (
-        '{"channel":"email","template":"proposal_followup","language":"es",'
-        '"opened":true,"links":["https://solmar.example/propuesta"],"sentiment":0.82}'
-    )
-    return [
-        _Spec(
-            _at(2023, 3, 20, 9, 0, 0),
-            23,
-            "System",
-            note="Lead captured from website form (Solmar Hoteles)",
-            score="5",
-            location=("36.7213", "-4.4214"),
-        ),
-        _Spec(_at(2023, 3, 20, 9, 5, 12), 33, sofia, note=""),
-        _Spec(
-            _at(2023, 3, 22, 14, 10, 0),
-            22,
-            sofia,
-            note="Llamada con José: interesados en un motor de reservas para 14 hoteles. Presupuesto aprox. "
-            "180.000 €.",
-            custom={"mx_Custom_1": "00:21:40", "mx_Custom_2": "Connected"},
-        ),
-        _Spec(
-            _at(2023, 3, 30, 8, 0, 0),
-            203,
-            sofia,
-            status="Completed",
-            note=_workshop_note(),
-            modified=_at(2023, 3, 31, 17, 45, 9),
-            custom={"mx_Custom_1": "On-site, Málaga", "mx_Custom_2": "240", "mx_Custom_3": None},
-        ),
-        _Spec(
-            _at(2023, 4, 6, 15, 23, 31),
-            22,
-            "Priya Nair",
-            note="Follow-up call with Marc (IT)",
-            created_text="4/6/2023 3:23:31 PM",
-            modified_text="4/6/2023 3:23:31 PM",
-            custom={"mx_Custom_1": "00:08:02", "mx_Custom_2": "Connected"},
-        ),
-        _Spec(
-            _at(2023, 4, 18, 9, 30, 0),
-            204,
-            sofia,
-            status="Opened",
-            note=json_note,
-            created_text="/Date(1681810200000+0000)/",
-            modified_text="/Date(1681810200000+0000)/",
-            custom={"mx_Custom_1": "Propuesta Solmar – motor de reservas", "mx_Custom_2": "Opened"},
-        ),
-        _Spec(
-            _at(2023, 4, 20, 10, 0, 0),
-            202,
-            sofia,
-            status="Completed",
-            note="Proposal v1 (ES/EN)",
-            custom={
-                "mx_Custom_1": "180000.00",
-                "mx_Custom_2": "EUR",
-                "mx_Custom_3": "v1",
-                "mx_Custom_4": '{"rooms":2140,"properties":["Málaga","Sevilla","Palma"],"discount":0.12}',
-            },
-            extra={"SourceTrackingId": "utm_source=partner&utm_campaign=spring23"},
-        ),
-        _Spec(
-            _at(2023, 5, 9, 11, 0, 0),
-            205,
-            None,
-            note="Chase the board decision",
-            status=None,
-            created_text="sometime in May",
-            modified_text=None,
-            score=None,
-        ),
-        _Spec(
-            _at(2023, 5, 22, 16, 40, 0),
-            206,
-            sofia,
-            note="Lost to competitor — chose BookingSuite (9% cheaper)",
-            custom={"mx_Custom_1": "Proposal", "mx_Custom_2": "Closed Lost", "mx_Custom_3": "Price"},
-        ),
-        _Spec(_at(2023, 5, 23, 8, 0, 0), 34, sofia, note=None, blank_opportunity=True),
-    ]
+_SOFIA = "Sofia Rossi"
+_JSON_NOTE = (
+    '{"channel":"email","template":"proposal_followup","language":"es",'
+    '"opened":true,"links":["https://solmar.example/propuesta"],"sentiment":0.82}'
+)
+_ODD_SPECS: tuple[_Spec, ...] = (
+    _Spec(
+        _at(2023, 3, 20, 9, 0, 0),
+        23,
+        "System",
+        note="Lead captured from website form (Solmar Hoteles)",
+        score="5",
+        location=("36.7213", "-4.4214"),
+    ),
+    _Spec(_at(2023, 3, 20, 9, 5, 12), 33, _SOFIA, note=""),
+    _Spec(
+        _at(2023, 3, 22, 14, 10, 0),
+        22,
+        _SOFIA,
+        note="Llamada con José: interesados en un motor de reservas para 14 hoteles. Presupuesto aprox. "
+        "180.000 €.",
+        custom={"mx_Custom_1": "00:21:40", "mx_Custom_2": "Connected"},
+    ),
+    _Spec(
+        _at(2023, 3, 30, 8, 0, 0),
+        203,
+        _SOFIA,
+        status="Completed",
+        note=_workshop_note(),
+        modified=_at(2023, 3, 31, 17, 45, 9),
+        custom={
+            "mx_Custom_1": "On-site, Málaga",
+            "mx_Custom_2": "240",
+            "mx_Custom_3": None,
+            # Both "Visit Notes" fields (the type has two fields of that name).
+            "mx_Custom_4": "Walked the Málaga Centro front desk: 3 Opera terminals, weak back-office Wi-Fi.",
+            "mx_Custom_5": "Marc sends the VPN allow-list form; José wants a 2nd visit with Lucía.",
+        },
+    ),
+    _Spec(
+        _at(2023, 4, 6, 15, 23, 31),
+        22,
+        "Priya Nair",
+        note="Follow-up call with Marc (IT)",
+        created_text="4/6/2023 3:23:31 PM",
+        modified_text="4/6/2023 3:23:31 PM",
+        custom={"mx_Custom_1": "00:08:02", "mx_Custom_2": "Connected"},
+    ),
+    _Spec(
+        _at(2023, 4, 18, 9, 30, 0),
+        204,
+        _SOFIA,
+        status="Opened",
+        note=_JSON_NOTE,
+        created_text="/Date(1681810200000+0000)/",
+        modified_text="/Date(1681810200000+0000)/",
+        custom={"mx_Custom_1": "Propuesta Solmar – motor de reservas", "mx_Custom_2": "Opened"},
+    ),
+    _Spec(
+        _at(2023, 4, 20, 10, 0, 0),
+        202,
+        _SOFIA,
+        status="Completed",
+        note="Proposal v1 (ES/EN)",
+        custom={
+            "mx_Custom_1": "180000.00",
+            "mx_Custom_2": "EUR",
+            "mx_Custom_3": "v1",
+            "mx_Custom_4": '{"rooms":2140,"properties":["Málaga","Sevilla","Palma"],"discount":0.12}',
+        },
+        extra={"SourceTrackingId": "utm_source=partner&utm_campaign=spring23"},
+    ),
+    _Spec(
+        _at(2023, 5, 9, 11, 0, 0),
+        205,
+        None,
+        note="Chase the board decision",
+        status=None,
+        created_text="sometime in May",
+        modified_text=None,
+        score=None,
+    ),
+    _Spec(
+        _at(2023, 5, 22, 16, 40, 0),
+        206,
+        _SOFIA,
+        note="Lost to competitor — chose BookingSuite (9% cheaper)",
+        custom={"mx_Custom_1": "Proposal", "mx_Custom_2": "Closed Lost", "mx_Custom_3": "Price"},
+    ),
+    _Spec(_at(2023, 5, 23, 8, 0, 0), 34, _SOFIA, note=None, blank_opportunity=True),
+)
 
 
 # ---- unicode, nulls everywhere ----------------------------------------------------------------
 
 
-def _unicode_specs() -> list[_Spec]:
-    daniel = "Daniel Kim"
-    call = {"mx_Custom_1": "00:06:12", "mx_Custom_2": "Connected", "mx_Custom_5": "普通话"}
-    return [
-        _Spec(_at(2024, 11, 5, 3, 0, 0), 33, daniel, note="来自合作伙伴的商机"),
-        _Spec(
-            _at(2024, 11, 6, 2, 30, 0),
-            22,
-            daniel,
-            note="与李先生通话：确认车队规模 320 辆，需要实时 GPS 追踪。",
-            custom=call,
+_DANIEL = "Daniel Kim"
+_CALL_IN_MANDARIN = {"mx_Custom_1": "00:06:12", "mx_Custom_2": "Connected", "mx_Custom_5": "普通话"}
+_UNICODE_SPECS: tuple[_Spec, ...] = (
+    _Spec(_at(2024, 11, 5, 3, 0, 0), 33, _DANIEL, note="来自合作伙伴的商机"),
+    _Spec(
+        _at(2024, 11, 6, 2, 30, 0),
+        22,
+        _DANIEL,
+        note="与李先生通话：确认车队规模 320 辆，需要实时 GPS 追踪。",
+        custom=_CALL_IN_MANDARIN,
+    ),
+    _Spec(
+        _at(2024, 11, 8, 6, 0, 0),
+        204,
+        _DANIEL,
+        status="Sent",
+        note="",
+        custom={"mx_Custom_1": "报价单 / Quotation", "mx_Custom_2": None},
+    ),
+    _Spec(
+        _at(2024, 11, 12, 1, 15, 0),
+        21,
+        None,
+        note=None,
+        score=None,
+        custom={"mx_Custom_1": "", "mx_Custom_2": "No Answer"},
+    ),
+    _Spec(
+        _at(2024, 11, 20, 4, 0, 0),
+        203,
+        _DANIEL,
+        status="Completed",
+        note="客户要求提供中文界面和本地数据存储（深圳机房）。",
+        location=("22.5431", "114.0579"),
+        custom={"mx_Custom_1": "腾讯会议", "mx_Custom_2": "60", "mx_Custom_3": "李小龙; 王芳（IT）"},
+    ),
+    _Spec(
+        _at(2024, 12, 2, 3, 45, 0),
+        205,
+        _DANIEL,
+        status="Completed",
+        note="Follow-up: 需要 API 文档 (REST + Webhooks)",
+    ),
+    _Spec(
+        _at(2024, 12, 10, 2, 0, 0),
+        UNLISTED_EVENT_CODE,
+        _DANIEL,
+        note="实地考察仓库（已停用的活动类型）",
+        status="Completed",
+    ),
+    _Spec(
+        _at(2024, 12, 18, 5, 20, 0),
+        204,
+        "",
+        status="",
+        note="报价已发送 ✅ 等待采购审批 🙏",
+        custom={"mx_Custom_1": "RE: 报价单", "mx_Custom_2": "Opened"},
+    ),
+    _Spec(
+        _at(2025, 1, 7, 6, 0, 0),
+        22,
+        _DANIEL,
+        note="Partner in Dubai replied: شكراً، سنراجع العرض",
+        custom={**_CALL_IN_MANDARIN, "mx_Custom_1": "00:02:47"},
+    ),
+    _Spec(
+        _at(2025, 1, 15, 3, 0, 0),
+        206,
+        _DANIEL,
+        note="阶段：Prospecting → Qualification",
+        custom={"mx_Custom_1": "Prospecting", "mx_Custom_2": "Qualification"},
+    ),
+    _Spec(
+        _at(2025, 2, 3, 2, 0, 0),
+        203,
+        _DANIEL,
+        status="Cancelled",
+        note=None,
+        blank_opportunity=True,
+        custom={"mx_Custom_1": None, "mx_Custom_2": None},
+    ),
+    _Spec(_at(2025, 2, 14, 4, 30, 0), 34, "Rohan Sane", note="Shared with Priya Nair", score=""),
+    _Spec(
+        _at(2025, 2, 26, 3, 0, 0),
+        204,
+        "Priya Nair",
+        status="Clicked",
+        note=None,
+        custom={"mx_Custom_1": "演示邀请 – 4月15日", "mx_Custom_2": "Clicked"},
+        extra={"SourceTrackingId": None},
+    ),
+    _Spec(
+        _at(2025, 3, 3, 4, 0, 0),
+        201,
+        _DANIEL,
+        status="Scheduled",
+        note="演示安排在 2025-04-15，参会者：李小龙、王芳（IT）",
+        custom={"mx_Custom_1": "2025-04-15 02:00:00", "mx_Custom_2": "Fleet Tracking"},
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks (RetrieveTasksByOpportunityId)
+# --------------------------------------------------------------------------------------------
+
+OPP_RESTRICTED = OPP_SUPPORT
+"""The opportunity whose tasks the sandbox user may not see (MXUnAuthorizedAccessException)."""
+
+
+def _task_id(opportunity_id: str, number: int) -> str:
+    return str(uuid.uuid5(uuid.UUID(opportunity_id), f"task-{number}"))
+
+
+def _day(days: int, hour: int, minute: int = 0) -> timedelta:
+    """``days`` from the start of the day the tasks are asked for, at ``hour:minute`` UTC."""
+    return timedelta(days=days, hours=hour, minutes=minute)
+
+
+_ROHAN, _PRIYA, _DANIEL_REP, _SOFIA_REP = (
+    REPS[name] for name in ("Rohan Sane", "Priya Nair", "Daniel Kim", "Sofia Rossi")
+)
+
+# Open deals' tasks are due relative to today, so the demo always has overdue and upcoming ones.
+_BIG_TASKS = (
+    (
+        "Book the analytics add-on demo",
+        _ROHAN,
+        None,
+        "Completed",
+        -60,
+        -75,
+        "Six people; Jonas joins for SSO.",
+        "15",
+    ),
+    ("Send the SOC 2 Type II report (NDA)", _PRIYA, None, "Completed", -40, -50, "", None),
+    (
+        "Share the SSO integration guide",
+        _DANIEL_REP,
+        _ROHAN,
+        "Completed",
+        -25,
+        -35,
+        "Azure AD, SAML 2.0.",
+        "60",
+    ),
+    ("Confirm training dates for the Vienna office", _SOFIA_REP, None, "Completed", -15, -30, None, None),
+    ("Chase the DPA redlines with Acme legal", _SOFIA_REP, None, "Pending", -8, -20, "", "30"),
+    ("On-site visit in München", _ROHAN, None, "Cancelled", -5, -18, "Replaced by a Teams call.", None),
+    (
+        "Send the revised order form (v5)",
+        _ROHAN,
+        None,
+        "Pending",
+        -3,
+        -10,
+        "3-year term, uplift capped at 4%.",
+        "30",
+    ),
+    (
+        "Quarterly business review with Zoë and Jonas",
+        _ROHAN,
+        None,
+        "Pending",
+        2,
+        -6,
+        "Usage, SSO rollout.",
+        "15",
+    ),
+    ("Prepare final pricing for the 3-year term", _PRIYA, _ROHAN, "Pending", 6, -4, None, None),
+    (
+        "Renewal signature deadline",
+        _ROHAN,
+        None,
+        "Pending",
+        30,
+        -2,
+        "Legal needs the signed order form.",
+        "1440",
+    ),
+)
+_UNICODE_TASKS = (
+    ("发送 API 文档 (REST + Webhooks)", _DANIEL_REP, None, "Completed", -33, -40, "", None),
+    ("跟进采购审批 🙏", _DANIEL_REP, None, "Pending", -2, -9, "王芳（IT）在等财务签字", "60"),
+    ("准备演示：车队实时追踪", _DANIEL_REP, _PRIYA, "Pending", 4, -5, None, "30"),
+)
+
+
+def _relative_tasks(
+    opportunity_id: str,
+    rows: Sequence[tuple[str, SalesRep, SalesRep | None, str, int, int, str | None, str | None]],
+) -> tuple[TaskPlan, ...]:
+    """Tasks due ``due`` days from today at 10:00, created ``created`` days from today at 09:30."""
+    return tuple(
+        TaskPlan(
+            _task_id(opportunity_id, number),
+            name,
+            owner,
+            status,
+            due=_day(due, 10),
+            created=_day(created, 9, 30),
+            created_by=creator,
+            description=description,
+            reminder=reminder,
+        )
+        for number, (name, owner, creator, status, due, created, description, reminder) in enumerate(rows, 1)
+    )
+
+
+# Closed deals' tasks are history: fixed dates, odd cases for the odd deal.
+_CLOSED_DEAL_TASKS: dict[str, tuple[TaskPlan, ...]] = {
+    OPP_HTML: (
+        TaskPlan(
+            _task_id(OPP_HTML, 1),
+            "Send the signed order form to finance",
+            _PRIYA,
+            "Completed",
+            due=_at(2024, 2, 5, 10, 0, 0),
+            created=_at(2024, 2, 2, 12, 5, 0),
         ),
-        _Spec(
-            _at(2024, 11, 8, 6, 0, 0),
-            204,
-            daniel,
-            status="Sent",
-            note="",
-            custom={"mx_Custom_1": "报价单 / Quotation", "mx_Custom_2": None},
+        TaskPlan(
+            _task_id(OPP_HTML, 2),
+            "Kick-off call with BrightPath IT",
+            _PRIYA,
+            "Completed",
+            due=_at(2024, 2, 9, 6, 30, 0),
+            created=_at(2024, 2, 2, 12, 10, 0),
+            description="<p>Agenda: SSO, SCORM import &amp; gradebook migration</p>",
+            reminder="30",
         ),
-        _Spec(
-            _at(2024, 11, 12, 1, 15, 0),
-            21,
-            None,
-            note=None,
-            score=None,
-            custom={"mx_Custom_1": "", "mx_Custom_2": "No Answer"},
+    ),
+    OPP_ODD: (
+        TaskPlan(
+            _task_id(OPP_ODD, 1),
+            "Send the DPA in Spanish",
+            _SOFIA_REP,
+            "completed",  # the status in lower case: compare statuses ignoring case
+            due=_at(2023, 4, 5, 9, 0, 0),
+            created=_at(2023, 3, 31, 18, 0, 0),
         ),
-        _Spec(
-            _at(2024, 11, 20, 4, 0, 0),
-            203,
-            daniel,
-            status="Completed",
-            note="客户要求提供中文界面和本地数据存储（深圳机房）。",
-            location=("22.5431", "114.0579"),
-            custom={"mx_Custom_1": "腾讯会议", "mx_Custom_2": "60"},
+        TaskPlan(
+            _task_id(OPP_ODD, 2),
+            "Chase the board decision",
+            _SOFIA_REP,
+            "Cancelled",
+            due=_at(2023, 6, 6, 8, 0, 0),
+            created=_at(2023, 5, 9, 11, 0, 0),
+            description=None,
         ),
-        _Spec(
-            _at(2024, 12, 2, 3, 45, 0),
-            205,
-            daniel,
-            status="Completed",
-            note="Follow-up: 需要 API 文档 (REST + Webhooks)",
+        TaskPlan(
+            _task_id(OPP_ODD, 3),
+            "Ask José for a loss debrief",
+            _SOFIA_REP,
+            "Pending",
+            due=None,  # open, with no due date: never overdue
+            created=_at(2023, 5, 23, 8, 10, 0),
+            created_by=_PRIYA,
+            description="Why BookingSuite? Price only, or the group-booking flow too?",
         ),
-        _Spec(
-            _at(2024, 12, 10, 2, 0, 0),
-            UNLISTED_EVENT_CODE,
-            daniel,
-            note="实地考察仓库（已停用的活动类型）",
-            status="Completed",
-        ),
-        _Spec(
-            _at(2024, 12, 18, 5, 20, 0),
-            204,
-            "",
-            status="",
-            note="报价已发送 ✅ 等待采购审批 🙏",
-            custom={"mx_Custom_1": "RE: 报价单", "mx_Custom_2": "Opened"},
-        ),
-        _Spec(
-            _at(2025, 1, 7, 6, 0, 0),
-            22,
-            daniel,
-            note="Partner in Dubai replied: شكراً، سنراجع العرض",
-            custom={**call, "mx_Custom_1": "00:02:47"},
-        ),
-        _Spec(
-            _at(2025, 1, 15, 3, 0, 0),
-            206,
-            daniel,
-            note="阶段：Prospecting → Qualification",
-            custom={"mx_Custom_1": "Prospecting", "mx_Custom_2": "Qualification"},
-        ),
-        _Spec(
-            _at(2025, 2, 3, 2, 0, 0),
-            203,
-            daniel,
-            status="Cancelled",
-            note=None,
-            blank_opportunity=True,
-            custom={"mx_Custom_1": None, "mx_Custom_2": None},
-        ),
-        _Spec(_at(2025, 2, 14, 4, 30, 0), 34, "Rohan Sane", note="Shared with Priya Nair", score=""),
-        _Spec(
-            _at(2025, 2, 26, 3, 0, 0),
-            204,
-            "Priya Nair",
-            status="Clicked",
-            note=None,
-            custom={"mx_Custom_1": "演示邀请 – 4月15日", "mx_Custom_2": "Clicked"},
-            extra={"SourceTrackingId": None},
-        ),
-        _Spec(
-            _at(2025, 3, 3, 4, 0, 0),
-            201,
-            daniel,
-            status="Scheduled",
-            note="演示安排在 2025-04-15，参会者：李小龙、王芳（IT）",
-            custom={"mx_Custom_1": "2025-04-15 02:00:00", "mx_Custom_2": "Fleet Tracking"},
-        ),
-    ]
+    ),
+}
+
+
+def build_tasks() -> dict[str, tuple[TaskPlan, ...]]:
+    """Each opportunity's tasks, keyed by opportunity id (OPP_EMPTY has none)."""
+    return {
+        OPP_BIG: _relative_tasks(OPP_BIG, _BIG_TASKS),
+        OPP_EMPTY: (),
+        OPP_UNICODE: _relative_tasks(OPP_UNICODE, _UNICODE_TASKS),
+        **_CLOSED_DEAL_TASKS,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -1135,13 +1260,13 @@ def _unicode_specs() -> list[_Spec]:
 
 
 def build_activities(
-    leads: Sequence[Lead], opportunities: Sequence[Opportunity]
-) -> dict[str, tuple[Activity, ...]]:
+    leads: Sequence[SampleLead], opportunities: Sequence[SampleOpportunity]
+) -> dict[str, tuple[SampleActivity, ...]]:
     """Each opportunity's timeline, keyed by opportunity id."""
     by_lead = {lead.id: lead for lead in leads}
     by_id = {opp.id: opp for opp in opportunities}
 
-    def timeline(opp_id: str, specs: Sequence[_Spec], seed: int) -> tuple[Activity, ...]:
+    def timeline(opp_id: str, specs: Sequence[_Spec], seed: int) -> tuple[SampleActivity, ...]:
         opp = by_id[opp_id]
         return _materialise(by_lead[opp.lead_id], opp, specs, seed)
 
@@ -1150,8 +1275,8 @@ def build_activities(
         OPP_BIG: timeline(OPP_BIG, _big_specs(by_lead[big.lead_id], big), 1),
         OPP_EMPTY: (),
         OPP_HTML: timeline(OPP_HTML, _html_specs(), 2),
-        OPP_ODD: timeline(OPP_ODD, _odd_specs(), 3),
-        OPP_UNICODE: timeline(OPP_UNICODE, _unicode_specs(), 4),
+        OPP_ODD: timeline(OPP_ODD, _ODD_SPECS, 3),
+        OPP_UNICODE: timeline(OPP_UNICODE, _UNICODE_SPECS, 4),
         OPP_SUPPORT: timeline(OPP_SUPPORT, _support_specs(by_lead[support.lead_id], support), 5),
     }
 
@@ -1160,11 +1285,10 @@ def build_catalog(huge_activities: int = 0) -> Catalog:
     """Build the default data set (fresh objects each call; always the same content).
 
     With `huge_activities`, one more opportunity (`OPP_HUGE`, Manish Garg's) holds that many
-    activities, generated like the big one's.
+    activities, generated like the big one's (and no tasks).
     """
-    leads = build_leads()
-    opportunities = build_opportunities()
-    activities = build_activities(leads, opportunities)
+    opportunities = OPPORTUNITIES
+    activities = build_activities(LEADS, opportunities)
     if huge_activities > 0:
         huge = replace(
             opportunities[0],
@@ -1174,102 +1298,39 @@ def build_catalog(huge_activities: int = 0) -> Catalog:
             description=f"{huge_activities} activities (a benchmark-sized timeline)",
         )
         opportunities = (*opportunities, huge)
-        lead = next(lead for lead in leads if lead.id == LEAD_MANISH)
+        lead = next(lead for lead in LEADS if lead.id == LEAD_MANISH)
         activities[OPP_HUGE] = _materialise(lead, huge, _big_specs(lead, huge, huge_activities, 7), 7)
     return Catalog(
-        leads=leads,
+        leads=LEADS,
         opportunities=opportunities,
         activities=activities,
         activity_types=build_activity_types(),
+        user=dict(SANDBOX_USER),
+        tasks=build_tasks(),
+        tasks_refused=frozenset({OPP_RESTRICTED}),
+        activity_settings=build_activity_settings(),
     )
 
 
 CATALOG = build_catalog()
 """The default data set, shared read-only by every sandbox."""
 
+
+def _tasks_in_brief(catalog: Catalog, opportunity_id: str) -> str:
+    """What ``--help`` says about an opportunity's tasks (the counts hold whenever it runs)."""
+    if catalog.refuses_tasks(opportunity_id):
+        return "its tasks are refused (no permission)"
+    now = datetime.now(UTC)
+    tasks = catalog.tasks_of(opportunity_id, now)
+    if not tasks:
+        return "no tasks"
+    open_tasks = [task for task in tasks if task.is_open]
+    overdue = [task for task in open_tasks if task.due is not None and task.due < now]
+    return f"{len(tasks)} tasks, {len(open_tasks)} open, {len(overdue)} overdue"
+
+
 SAMPLE_OPPORTUNITIES: list[tuple[str, str]] = [
-    (opp.id, f"{opp.name} ({opp.status}): {opp.description}") for opp in CATALOG.opportunities
+    (opp.id, f"{opp.name} ({opp.status}): {opp.description}; {_tasks_in_brief(CATALOG, opp.id)}")
+    for opp in CATALOG.opportunities
 ]
 """(opportunity id, one-line description) for the README and ``--help``; the big one first."""
-
-
-# --------------------------------------------------------------------------------------------
-# Companion endpoints' payloads
-# --------------------------------------------------------------------------------------------
-
-
-def lead_record(lead: Lead) -> dict[str, str | None]:
-    """A lead as Leads.GetByEmailaddress returns it (strings everywhere)."""
-    rep = REPS[lead.owner]
-    return {
-        "ProspectID": lead.id,
-        "FirstName": lead.first_name,
-        "LastName": lead.last_name,
-        "EmailAddress": lead.email,
-        "Phone": lead.phone,
-        "Mobile": None,
-        "Company": lead.company,
-        "mx_City": lead.city,
-        "Source": "Website",
-        "ProspectStage": lead.stage,
-        "Score": "42",
-        "EngagementScore": "",
-        "DoNotCall": _flag(lead.do_not_call),
-        "DoNotEmail": _flag(lead.do_not_email),
-        "OwnerId": rep.id,
-        "OwnerIdName": rep.name,
-        "OwnerIdEmailAddress": rep.email,
-        "CreatedOn": fmt(lead.created_on),
-        "ModifiedOn": fmt(lead.created_on + timedelta(days=3)),
-    }
-
-
-def _field(schema: str, display: str, value: str | None, data_type: str) -> dict[str, str | None]:
-    return {"SchemaName": schema, "DisplayName": display, "Value": value, "DataType": data_type}
-
-
-def opportunity_details(opp: Opportunity) -> dict[str, Any]:
-    """GetOpportunityDetails' answer: a few top-level keys and a list of typed fields."""
-    fields = [
-        _field("mx_Custom_1", "Opportunity Name", opp.name, "String"),
-        _field("Status", "Status", opp.status, "Dropdown"),
-        _field("mx_Custom_2", "Stage", opp.stage, "Dropdown"),
-        _field("Owner", "Owner", opp.owner, "ActiveUsers"),
-        _field("mx_Custom_3", "Source", opp.source, "Dropdown"),
-        _field(
-            "mx_Custom_4",
-            "Expected Closure Date",
-            fmt(opp.expected_close) if opp.expected_close else None,
-            "Date",
-        ),
-        _field("mx_Custom_5", "Deal Value", opp.deal_value, "Number"),
-        _field("mx_Custom_6", "Currency", opp.currency, "Dropdown"),
-        _field("mx_Custom_7", "Competitor", opp.competitor, "String"),
-        _field("RelatedProspectId", "Lead", opp.lead_id, "Lead"),
-        _field("CreatedOn", "Created On", fmt(opp.created_on), "DateTime"),
-        _field("ModifiedOn", "Modified On", fmt(opp.modified_on), "DateTime"),
-    ]
-    return {
-        "ID": opp.id,
-        "Name": opp.name,
-        "DisplayName": opp.name,
-        "OpportunityEvent": str(opp.event_code),
-        "OpportunityEventName": opp.event_name,
-        "RelatedProspectId": opp.lead_id,
-        "Fields": fields,
-    }
-
-
-def opportunity_summary(opp: Opportunity) -> dict[str, str | None]:
-    """One item of GetOpportunitiesOfLead's List."""
-    return {
-        "OpportunityId": opp.id,
-        "OpportunityName": opp.name,
-        "Status": opp.status,
-        "Stage": opp.stage,
-        "OpportunityEvent": str(opp.event_code),
-        "OpportunityEventName": opp.event_name,
-        "CreatedOn": fmt(opp.created_on),
-        "ModifiedOn": fmt(opp.modified_on),
-        "Owner": opp.owner,
-    }

@@ -21,7 +21,8 @@ from types import FrameType, TracebackType
 import uvicorn
 
 from lsq_mcp.sandbox.app import create_app
-from lsq_mcp.sandbox.data import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Catalog
+from lsq_mcp.sandbox.catalog import Catalog
+from lsq_mcp.sandbox.data import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from lsq_mcp.sandbox.state import ClientAddress, SandboxConfig, SandboxState
 
 HOST = "127.0.0.1"

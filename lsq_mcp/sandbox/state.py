@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from lsq_mcp.sandbox.data import CATALOG, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Catalog
+from lsq_mcp.sandbox.catalog import Catalog
+from lsq_mcp.sandbox.data import CATALOG, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 
 FaultKind = Literal[
     "slow", "drop", "status", "html", "truncated", "ratelimit", "error", "echo_keys", "wrong_shape"

@@ -66,3 +66,7 @@ async def test_timeouts_are_retried(sandbox: SandboxServer) -> None:
     async with connect(sandbox, LSQ_TIMEOUT="0.3", LSQ_MAX_RETRIES="2") as client:
         data = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG}))
     assert data["returned"] == 25
+    # Two attempts were cut off at LSQ_TIMEOUT, not waited out (the sandbox would have answered
+    # each after 2 s), and the third was answered.
+    attempts = [r for r in sandbox.state.requests if r.path.endswith(ACTIVITIES)]
+    assert len(attempts) == 3

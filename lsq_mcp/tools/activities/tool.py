@@ -36,7 +36,7 @@ async def get_opportunity_activities(
         argument("activity_event_code", "Only this activity type (e.g. 22 = outbound call).", optional=True),
     ] = None,
     columns: Annotated[
-        list[Annotated[str, constrained("column")]] | Absent,
+        Annotated[list[Annotated[str, constrained("column")]], constrained("columns")] | Absent,
         argument("columns", 'Extra activity fields to return, e.g. ["mx_Custom_1"].', optional=True),
     ] = None,
     page_index: Annotated[int, argument("page_index", "Page number, from 1.")] = 1,
@@ -46,7 +46,7 @@ async def get_opportunity_activities(
     ] = DEFAULT_SORT_COLUMN,
     sort_direction: Annotated[SortDirection, Field(description="Order of the activities.")] = "newest_first",
     fetch_all: Annotated[
-        bool, Field(description="Read every page from page_index on, up to max_activities.")
+        bool, argument("fetch_all", "Read every page from page_index on, up to max_activities.")
     ] = False,
     max_activities: Annotated[int, argument("max_activities", "The cap for fetch_all.")] = 500,
 ) -> Annotated[CallToolResult, ActivitiesResult]:
