@@ -25,7 +25,6 @@ import socket
 from collections.abc import Iterator
 
 import anyio
-import h11
 import uvicorn
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
@@ -115,7 +114,5 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def _give_up(self) -> None:
         self._deadline = None
-        if not self.transport.is_closing():
-            with contextlib.suppress(h11.LocalProtocolError):
-                self.conn.send(h11.ConnectionClosed())
-            self.transport.close()
+        # Closed as uvicorn closes an idle kept-alive connection: between requests, so nothing is cut.
+        self.timeout_keep_alive_handler()
