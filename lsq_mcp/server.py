@@ -17,7 +17,15 @@ import anyio
 import httpx2
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
 from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
@@ -106,6 +114,20 @@ class LeadSquaredServer(MCPServer[Deps]):
                 is_error=True,
                 _meta={ERROR_KIND_META: type(failure).__name__},
             )
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[Deps, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        """An unknown prompt or a missing argument is invalid params (-32602) saying which, not a
+        crash with a traceback in the log."""
+        prompts = {prompt.name: prompt for prompt in await self.list_prompts()}
+        if name not in prompts:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt {name!r}; the prompts are: {', '.join(prompts)}.")
+        given = arguments or {}
+        needed = [a.name for a in prompts[name].arguments or [] if a.required and a.name not in given]
+        if needed:
+            raise MCPError(INVALID_PARAMS, f"Prompt {name!r} needs the argument(s) {', '.join(needed)}.")
+        return await super().get_prompt(name, arguments, context)
 
     async def check_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
         """What a call of tool `name` would be refused for before any API call, or None; without a

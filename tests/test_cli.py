@@ -6,7 +6,9 @@ import json
 import os
 import pty
 import shutil
+import signal
 import subprocess
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -187,6 +189,27 @@ def test_sandbox_port_in_use_exits_2() -> None:
         done = run("sandbox", "--port", str(sock.getsockname()[1]))
     assert done.returncode == 2
     assert "--port" in done.stderr
+
+
+def test_ctrl_c_stops_a_command_quietly(sandbox: SandboxServer) -> None:
+    sandbox.state.config.latency = 10.0  # a call in flight when the person gives up
+    process = subprocess.Popen(
+        [LSQ_MCP, "activities", OPP_BIG, "--all"],
+        env={"PATH": "/usr/bin:/bin", **env_for(sandbox)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(r.path.endswith("GetActivitiesOfOpportunity") for r in sandbox.state.requests):
+        assert time.monotonic() < deadline, "the command never called the API"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)  # only a hang guard
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert len(stderr.splitlines()) <= 2, stderr
+    assert stdout == ""
 
 
 def test_tasks_demo_prints_open_and_overdue_counts() -> None:

@@ -100,6 +100,36 @@ def test_keys_and_secrets() -> None:
     assert settings.secrets == ("u$abc", "s3", "tok")
 
 
+KEY = "u$rLEAKCHECK-pasted-key-8c2e91"
+
+
+@pytest.mark.parametrize("variable", ["LSQ_RATE_LIMIT", "LSQ_HOST", "LSQ_TIMEOUT", "LSQ_MAX_RETRIES"])
+@pytest.mark.parametrize("value", [KEY, f"{KEY}/5", f"{KEY} x"])
+def test_a_key_pasted_into_another_variable_is_not_echoed(variable: str, value: str) -> None:
+    for key_variable in ("LSQ_ACCESS_KEY", "LSQ_SECRET_KEY"):
+        with pytest.raises(ConfigError) as caught:
+            Settings.from_env({key_variable: KEY, variable: value})
+        message = str(caught.value)
+        assert caught.value.variable == variable
+        assert key_variable in message
+        assert not any(KEY[i : i + 8] in message for i in range(len(KEY) - 7)), message
+
+
+def test_a_malformed_value_without_a_key_is_still_shown() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"LSQ_ACCESS_KEY": KEY, "LSQ_RATE_LIMIT": "fast"})
+    assert "'fast'" in str(caught.value)
+
+
+def test_grace_period() -> None:
+    assert Settings.from_env({}).mcp_grace_seconds == 10
+    assert Settings.from_env({"LSQ_MCP_GRACE_SECONDS": "0"}).mcp_grace_seconds == 0
+    for bad in ("soon", "-1", "2.5", "3601"):
+        with pytest.raises(ConfigError) as caught:
+            Settings.from_env({"LSQ_MCP_GRACE_SECONDS": bad})
+        assert caught.value.variable == "LSQ_MCP_GRACE_SECONDS"
+
+
 PLACEHOLDERS = [
     "your-access-key",
     "your-secret-key",

@@ -26,6 +26,9 @@ from lsq_mcp.cli.tool_commands import (
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.settings import ConfigError, Settings
 
+# As shells report a command stopped by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
+
 
 def _sample_ids_epilog() -> str:
     from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES
@@ -92,8 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_http(settings, demo, args)
     if command == "serve":
         return serve_stdio(settings, demo)
-    with account(settings, demo) as settings:
-        return anyio.run(print_tool_result, settings, args)
+    try:
+        with account(settings, demo) as settings:
+            return anyio.run(print_tool_result, settings, args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED  # Ctrl-C: the person knows why; no traceback
 
 
 def _run_sandbox(port: int) -> int:

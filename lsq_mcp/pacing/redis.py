@@ -22,7 +22,9 @@ that dies mid-call loses nothing but time: its in-flight entries expire by thems
 Within a process, waiters queue first come first served on a local lock and only the head of the
 queue asks Redis: it sleeps exactly as long as the script says, or polls every POLL_SECONDS
 (sooner when a call of its own finishes). Between processes, whoever asks first when a place
-frees up gets it. When Redis cannot be used, calls fail closed (see `lsq_mcp.redis_store`).
+frees up gets it. When Redis cannot be used, calls fail closed (see `lsq_mcp.redis_store`), and
+when the head of the queue finds Redis down, every call that was waiting behind it fails at once
+with the same error rather than each asking a silent Redis in turn.
 """
 
 from __future__ import annotations
@@ -135,6 +137,9 @@ class RedisLimiter:
         # anyio's lock queues its waiters in order, and only the head of the queue asks Redis.
         self._lock = anyio.Lock()
         self._changed = anyio.Event()
+        # Redis failures so far, and the last: a waiter that sees the count move fails with it.
+        self._failures = 0
+        self._last_failure: RedisUnavailableError | None = None
 
     @property
     def limit(self) -> RateLimit:
@@ -144,26 +149,38 @@ class RedisLimiter:
     async def slot(self) -> AsyncIterator[None]:
         call_id = next(self._ids)
         admitted = False
+        failures = self._failures
         try:
             async with self._lock:
-                while True:
-                    changed = self._changed
-                    wait = await self._acquire(call_id)
-                    if wait == 0:
-                        admitted = True
-                        break
-                    if wait is None:
-                        # Woken by a call of this process finishing, or polling for the others'.
-                        with anyio.move_on_after(POLL_SECONDS):
-                            await changed.wait()
-                    else:
-                        await anyio.sleep(wait)
+                if self._failures != failures and self._last_failure is not None:
+                    failed = self._last_failure  # while this call waited: Redis is down
+                    raise RedisUnavailableError(failed.address, failed.reason, retryable=failed.retryable)
+                admitted = await self._admit(call_id)
             yield
         finally:
             if admitted:
                 await self._finish(call_id)
                 self._changed.set()
                 self._changed = anyio.Event()
+
+    async def _admit(self, call_id: str) -> bool:
+        """Wait for a place for `call_id` in the shared window (the head of this process's queue)."""
+        while True:
+            changed = self._changed
+            try:
+                wait = await self._acquire(call_id)
+            except RedisUnavailableError as exc:
+                self._failures += 1
+                self._last_failure = exc
+                raise
+            if wait == 0:
+                return True
+            if wait is None:
+                # Woken by a call of this process finishing, or polling for the others'.
+                with anyio.move_on_after(POLL_SECONDS):
+                    await changed.wait()
+            else:
+                await anyio.sleep(wait)
 
     async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
         if limit is not None:

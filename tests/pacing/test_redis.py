@@ -56,6 +56,15 @@ def free_port() -> int:
 @contextmanager
 def redis_server(port: int | None = None, password: str | None = None) -> Iterator[str]:
     """A throw-away redis-server on 127.0.0.1 (no persistence); yields its URL, kills it on exit."""
+    with redis_process(port, password) as (url, _):
+        yield url
+
+
+@contextmanager
+def redis_process(
+    port: int | None = None, password: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`redis_server`, with its process (to stop and continue it)."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
     port = port or free_port()
@@ -77,7 +86,7 @@ def redis_server(port: int | None = None, password: str | None = None) -> Iterat
                     raise RuntimeError(f"redis-server on port {port} did not start") from None
                 time.sleep(0.02)
         probe.close()
-        yield url
+        yield url, process
     finally:
         process.kill()
         process.wait()
