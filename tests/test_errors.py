@@ -141,9 +141,8 @@ async def test_retry_after_is_honoured(sandbox: SandboxServer) -> None:
 
 async def test_timeout_names_the_host(sandbox: SandboxServer) -> None:
     sandbox.state.push_fault(Fault("slow", delay=3, count=5, path=ACTIVITIES))
-    began = time.monotonic()
+    # The slow answer would come after 3 s and succeed: the error shows that LSQ_TIMEOUT cut it off.
     text = await call_error(sandbox, LSQ_TIMEOUT="0.3", LSQ_MAX_RETRIES="0")
-    assert time.monotonic() - began < 2
     assert "127.0.0.1" in text
     assert "Could not reach" in text
     assert "0.3s" in text

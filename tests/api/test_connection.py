@@ -43,8 +43,9 @@ async def test_a_burst_within_the_right_limit_is_never_rejected(sandbox: Sandbox
     assert all(results)
     assert stats.rejected == 0
     assert stats.accepted == 30
-    # 30 calls at 8 per 0.5 s need three more windows after the first; not much more.
-    assert elapsed < 0.6 + 3 * 0.5 + 1.0
+    # 30 calls at 8 per 0.5 s need three more windows after the first (bench/rate_limit.py measures
+    # how close to that bound they come).
+    assert elapsed >= 3 * 0.5
 
 
 async def test_a_stricter_real_limit_is_learned_and_costs_at_most_one_window(
