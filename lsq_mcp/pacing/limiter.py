@@ -14,6 +14,8 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+import anyio
+
 from lsq_mcp.settings import RateLimit
 
 logger = logging.getLogger(__name__)
@@ -105,3 +107,25 @@ class LearnedLimit:
             self._learned = None if paced == configured else paced
             self._expires = self._clock() + LEARNED_FOR_SECONDS
         return None if paced == configured else paced
+
+
+class QueuedLimiter:
+    """What every limiter shares: the limit it paces to, and a first-come-first-served queue.
+
+    anyio's lock queues its waiters in order, and only the head of the queue waits for a place
+    (asking Redis, for a shared limiter): no busy loop, and a waiter cancelled in the queue simply
+    leaves it. `_wake()` tells the head that a call finished, so a place may have freed up.
+    """
+
+    def __init__(self, limit: RateLimit) -> None:
+        self._limit = LearnedLimit(limit)
+        self._lock = anyio.Lock()
+        self._changed = anyio.Event()
+
+    @property
+    def limit(self) -> RateLimit:
+        return self._limit.current
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()

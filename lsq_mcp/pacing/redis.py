@@ -38,7 +38,7 @@ from contextlib import asynccontextmanager
 import anyio
 
 from lsq_mcp.errors import RedisUnavailableError
-from lsq_mcp.pacing.limiter import LEARNED_FOR_SECONDS, WINDOW_MARGIN, LearnedLimit
+from lsq_mcp.pacing.limiter import LEARNED_FOR_SECONDS, WINDOW_MARGIN, QueuedLimiter
 from lsq_mcp.redis_store import IDLE_MS, RedisStore
 from lsq_mcp.settings import ConfigError, RateLimit, parse_rate_limit
 
@@ -119,31 +119,24 @@ return 0
 )
 
 
-class RedisLimiter:
-    """The sliding-window limiter of `lsq_mcp.ratelimit`, its window kept in Redis for every process.
+class RedisLimiter(QueuedLimiter):
+    """The sliding-window limiter of `lsq_mcp.pacing.local`, its window kept in Redis for every process.
 
     `hold` is the longest one call can hold a place (the client bounds each attempt): an in-flight
     entry whose process died is forgotten `hold` + one window after it was admitted.
     """
 
     def __init__(self, store: RedisStore, limit: RateLimit, *, hold: float) -> None:
+        super().__init__(limit)
         self._store = store
-        self._limit = LearnedLimit(limit)
         self._hold_us = round(hold * 1_000_000)
         self._keys = [store.key(name) for name in ("finished", "in-flight", "limit", "paused")]
         # Call ids: this process's random token and a counter (nothing about the account or the host).
         token = secrets.token_hex(6)
         self._ids = (f"{token}:{n}" for n in itertools.count())
-        # anyio's lock queues its waiters in order, and only the head of the queue asks Redis.
-        self._lock = anyio.Lock()
-        self._changed = anyio.Event()
         # Redis failures so far, and the last: a waiter that sees the count move fails with it.
         self._failures = 0
         self._last_failure: RedisUnavailableError | None = None
-
-    @property
-    def limit(self) -> RateLimit:
-        return self._limit.current
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -160,8 +153,7 @@ class RedisLimiter:
         finally:
             if admitted:
                 await self._finish(call_id)
-                self._changed.set()
-                self._changed = anyio.Event()
+                self._wake()
 
     async def _admit(self, call_id: str) -> bool:
         """Wait for a place for `call_id` in the shared window (the head of this process's queue)."""
