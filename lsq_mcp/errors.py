@@ -7,24 +7,30 @@ The exception tree:
   + UnreachableError          timeout, refused connection, DNS: the host could not be reached
   + RedisUnavailableError     LSQ_REDIS_URL is set but Redis cannot be used (unreachable, refused,
                               redis-py missing): no API call is made, the shared limit fails closed
+  + RateLimitWaitError        the call waited its whole time for a place under the rate limit: the
+                              local queue, not LeadSquared, is why it failed
   + ApiError                  LeadSquared answered, and the answer is a failure
     - AuthenticationError     401 (or MXInvalidAccessDetailsException): the keys were refused
     - BadRequestError         400: LeadSquared's ExceptionMessage says what it disliked
     - EndpointNotFoundError   404: the path does not exist on LSQ_HOST
     - RateLimitError          429 or MXAPIRateLimitExceededException
     - ServerError             500 (with LeadSquared's message when there is one), 502/503/504, other codes
-    - MalformedResponseError  a body that is not the JSON expected
+    - MalformedResponseError  a body that is not the JSON expected (or one value in it unreadable)
+    - AnswerTooLargeError     a body past MAX_ANSWER_BYTES, read or decompressed: reading stopped there
 
 Each carries its context as attributes (`status`, `exception_type`, `upstream_message`,
 `host`...) and builds its own message from them: what happened and what to do, in one or
 two sentences. Upstream text reaches an error only after the keys have been scrubbed out
-of it (see `redact`), since an error page may echo a request back.
+of it (`lsq_mcp.redaction.scrub`: redacted, then clipped), since an error page may echo a
+request back.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+
+# Scrubbing lives in `lsq_mcp.redaction`; `redact` is still importable from here.
+from lsq_mcp.redaction import redact as redact
 
 # An API host named in LeadSquared's 401 message: where the account really lives.
 _API_HOST_RE = re.compile(r"\b(api[\w-]*\.leadsquared\.com)\b", re.IGNORECASE)
@@ -40,14 +46,6 @@ def cause_chain(exc: BaseException) -> list[BaseException]:
         chain.append(current)
         current = current.__cause__ or current.__context__
     return chain
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of a secret in `text` with a placeholder."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 def _detail(exception_type: str | None, message: str | None) -> str:
@@ -112,11 +110,17 @@ class RedisUnavailableError(LeadSquaredError):
 
 
 class ApiError(LeadSquaredError):
-    """LeadSquared answered, and the answer is a failure."""
+    """LeadSquared answered, and the answer is a failure; `host` is the host that answered."""
 
     def __init__(
-        self, *, status: int, exception_type: str | None = None, upstream_message: str | None = None
+        self,
+        *,
+        status: int,
+        exception_type: str | None = None,
+        upstream_message: str | None = None,
+        host: str = "",
     ) -> None:
+        self.host = host
         self.status = status
         self.exception_type = exception_type
         self.upstream_message = upstream_message
@@ -136,18 +140,11 @@ class ApiError(LeadSquaredError):
 
 
 class AuthenticationError(ApiError):
-    def __init__(
-        self,
-        *,
-        status: int,
-        host: str,
-        exception_type: str | None = None,
-        upstream_message: str | None = None,
-    ) -> None:
-        self.host = host
-        others = [h for h in _API_HOST_RE.findall(upstream_message or "") if h.lower() != host.lower()]
-        self.right_host = others[0] if others else None
-        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
+    @property
+    def right_host(self) -> str | None:
+        """Another API host that LeadSquared's message names: where the account really lives."""
+        named = _API_HOST_RE.findall(self.upstream_message or "")
+        return next((h for h in named if h.lower() != self.host.lower()), None)
 
     def describe(self) -> str:
         said = f": {self.said}" if self.said_anything else ""
@@ -173,17 +170,6 @@ class BadRequestError(ApiError):
 
 
 class EndpointNotFoundError(ApiError):
-    def __init__(
-        self,
-        *,
-        status: int,
-        host: str,
-        exception_type: str | None = None,
-        upstream_message: str | None = None,
-    ) -> None:
-        self.host = host
-        super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
-
     def describe(self) -> str:
         said = f" ({self.said})" if self.said_anything else ""
         return (
@@ -277,15 +263,31 @@ class ServerError(ApiError):
 
 class MalformedResponseError(ApiError):
     """The body is not the JSON expected (an HTML page, cut-off JSON, another shape), or could not be
-    decoded (`encoding`, its Content-Encoding); `excerpt` is its start."""
+    decoded (`encoding`, its Content-Encoding); `excerpt` is its start. When the answer has the shape
+    expected but one value in it cannot be read, `field` says where (`List[3].Note`): that answer is
+    LeadSquared's, so LSQ_HOST is not in question."""
 
-    def __init__(self, *, status: int, excerpt: str | None = None, encoding: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        excerpt: str | None = None,
+        encoding: str | None = None,
+        field: str | None = None,
+    ) -> None:
         self.excerpt = excerpt
         self.encoding = encoding
+        self.field = field
         super().__init__(status=status)
 
     def describe(self) -> str:
         answered = f"answered {self.status}" if self.status else "answered"
+        if self.field is not None:
+            return (
+                f"LeadSquared {answered} with a value this server cannot read, at {self.field}: "
+                f"{self.excerpt or ''!r}. Try a narrower question (another page, fewer columns); "
+                "please report it to the lsq-mcp maintainers."
+            )
         what = (
             f"that could not be decoded ({self.encoding})"
             if self.encoding is not None
@@ -294,4 +296,39 @@ class MalformedResponseError(ApiError):
         return (
             f"LeadSquared {answered} with a malformed body, {what}. "
             "Check that LSQ_HOST is the API host; if it is, try again later."
+        )
+
+
+class AnswerTooLargeError(ApiError):
+    """The body went past `limit` bytes (`compressed`: as sent, else once decompressed): reading
+    stopped there, so that no answer can take the process's memory (an endless body, a gzip bomb)."""
+
+    def __init__(self, *, status: int, limit: int, compressed: bool) -> None:
+        self.limit = limit
+        self.compressed = compressed
+        super().__init__(status=status)
+
+    def describe(self) -> str:
+        size = f"{self.limit / 2**20:g} MiB" + (" as sent" if self.compressed else "")
+        return (
+            f"LeadSquared answered {self.status} with a body larger than {size}, more than this server "
+            "reads: it stopped reading there. Ask for less at a time (a smaller page_size, fewer columns); "
+            "if this repeats, check that LSQ_HOST is your account's API host."
+        )
+
+
+class RateLimitWaitError(LeadSquaredError):
+    """The call spent its whole time (`waited` seconds) waiting for a place under the rate limit
+    (`limit`), in this process or shared through Redis: `sent` says whether LeadSquared was asked
+    at all (an earlier attempt may have been rejected)."""
+
+    def __init__(self, *, waited: float, limit: str, sent: bool) -> None:
+        self.waited = waited
+        self.limit = limit
+        self.sent = sent
+        asked = "after an earlier attempt failed" if sent else "so LeadSquared was never asked"
+        super().__init__(
+            f"The call waited {_seconds(waited)} for a place under the rate limit ({limit}) and ran out "
+            f"of time, {asked}: other calls were using the account's allowance. Try again in a "
+            "moment, ask for fewer, larger pages, or raise LSQ_TIMEOUT if calls often queue this long."
         )

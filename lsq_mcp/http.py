@@ -1,13 +1,17 @@
 """MCP over Streamable HTTP: `/mcp`, `/healthz`, a bearer token, and Host/Origin checks.
 
 `create_http_app(settings, server, host=..., port=...)` builds the Starlette app (tests use it
-too); `listen(host, port)` binds the socket and `run(app, sock)` serves it with uvicorn.
+too); `listen(host, port)` binds the socket, and `lsq_mcp.serving.run` serves it with uvicorn
+(graceful stop on SIGTERM, a deadline for request headers).
 
 Stateless: every POST to `/mcp` is served on its own, so any replica behind a load balancer can
 answer any request. Answers are SSE streams rather than plain JSON so that a long `fetch_all`
 can report progress per page while it runs (a JSON answer could carry only the final result).
 The MCP server's lifespan (the pooled LeadSquared client, the activity type lookup) is entered
 once, when the app starts, by the SDK's session manager, and shared by every request.
+
+`/healthz` answers 200 `{"status": "ok", ...}`; with LSQ_REDIS_URL set it also PINGs Redis, and
+answers 503 `{"status": "degraded", "redis": "down", ...}` when Redis does not answer in time.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ import ipaddress
 import json
 import re
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from lsq_mcp import __version__
 from lsq_mcp.settings import ConfigError, Settings
@@ -30,13 +38,15 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 # What a client may send as a token: printable ASCII without spaces, the most a header carries intact.
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+# A token guarding a server other machines can reach must not be guessable.
+MIN_TOKEN_LENGTH = 16
 
 
 def is_loopback(host: str) -> bool:
@@ -83,11 +93,19 @@ def check_http_settings(settings: Settings, host: str) -> None:
         raise ConfigError(
             "LSQ_MCP_TOKEN", "must be printable ASCII without spaces (e.g. from openssl rand -hex 32)"
         )
-    if token is None and not is_loopback(host):
+    if is_loopback(host):
+        return
+    if token is None:
         raise ConfigError(
             "LSQ_MCP_TOKEN",
             f"must be set to serve HTTP on {host!r}, which other machines can reach; "
-            "set LSQ_MCP_TOKEN to a long random value, or bind 127.0.0.1",
+            "set LSQ_MCP_TOKEN to a long random value (e.g. from openssl rand -hex 32), or bind 127.0.0.1",
+        )
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            "LSQ_MCP_TOKEN",
+            f"is too short to guard {host!r}, which other machines can reach: use at least "
+            f"{MIN_TOKEN_LENGTH} random characters (e.g. from openssl rand -hex 32)",
         )
 
 
@@ -115,17 +133,45 @@ def create_http_app(
         transport_security=security,
         host=host,
     )
-    app.add_route(HEALTH_PATH, _health, methods=["GET"])
+    app.add_route(HEALTH_PATH, _health_check(app, settings), methods=["GET"])
+    app.state.calls = CallsInFlight()
+    app.add_middleware(CancellationMiddleware, calls=app.state.calls)
     app.add_middleware(NoStandaloneStreamMiddleware)
+    app.add_middleware(LowerCaseHostMiddleware)
     if settings.mcp_token is not None:  # added last, so it runs first
         app.add_middleware(BearerTokenMiddleware, token=settings.mcp_token)
     return app
 
 
-async def _health(_: Request) -> Response:
+def _health_check(app: Starlette, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """`GET /healthz`; with LSQ_REDIS_URL, Redis too, over a pool of its own closed with the app."""
     from starlette.responses import JSONResponse
 
-    return JSONResponse({"status": "ok", "version": __version__})
+    from lsq_mcp.redis_store import RedisStore
+
+    store = RedisStore.open(settings, announce=False) if settings.redis_url else None
+    if store is not None:
+        inner = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[Any]:
+            try:
+                async with inner(app) as state:
+                    yield state
+            finally:
+                await store.aclose()
+
+        app.router.lifespan_context = lifespan
+
+    async def health(_: Request) -> Response:
+        answer: dict[str, str] = {"status": "ok", "version": __version__}
+        if store is None:
+            return JSONResponse(answer)
+        if await store.ping():
+            return JSONResponse({**answer, "redis": "ok"})
+        return JSONResponse({**answer, "status": "degraded", "redis": "down"}, status_code=503)
+
+    return health
 
 
 class BearerTokenMiddleware:
@@ -173,6 +219,136 @@ class NoStandaloneStreamMiddleware:
         await self.app(scope, receive, send)
 
 
+class LowerCaseHostMiddleware:
+    """Host and Origin headers are compared lower-cased: host names and schemes ignore case
+    (`LOCALHOST:8000` is `localhost:8000`), and the allowed hosts are kept lower-cased."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v.lower() if k in (b"host", b"origin") else v) for k, v in scope["headers"]]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
+class CallsInFlight:
+    """Every request POST to `/mcp` running now, each in a cancel scope filed under its caller (client
+    address, Authorization and User-Agent headers) and JSON-RPC id: what a cancel names, and what
+    a stopping server cuts once its grace period is over (`lsq_mcp.serving`)."""
+
+    def __init__(self) -> None:
+        self._running: dict[tuple[str, ...], list[anyio.CancelScope]] = {}
+
+    def cancel(self, key: tuple[str, ...]) -> None:
+        """Cancel the call `key` names; ids are the clients' own, so when two calls of one caller share
+        it, neither is cancelled rather than perhaps the wrong one."""
+        scopes = self._running.get(key, [])
+        if len(scopes) == 1:
+            scopes[0].cancel()
+
+    def cancel_all(self) -> int:
+        scopes = [scope for scopes in self._running.values() for scope in scopes]
+        for scope in scopes:
+            scope.cancel()
+        return len(scopes)
+
+    async def run(
+        self, key: tuple[str, ...], app: ASGIApp, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        answer: dict[str, bool] = {"started": False, "done": False}
+
+        async def tracked(message: Message) -> None:
+            answer["started"] = True
+            answer["done"] = message["type"] == "http.response.body" and not message.get("more_body")
+            await send(message)
+
+        with anyio.CancelScope() as cancel:
+            self._running.setdefault(key, []).append(cancel)
+            try:
+                await app(scope, receive, tracked)
+            finally:
+                self._running[key].remove(cancel)
+                if not self._running[key]:
+                    del self._running[key]
+        if cancel.cancelled_caught and not answer["done"]:
+            # Cancelled by the client, which expects no answer, or cut by a stopping server: the
+            # answer ends here, cleanly.
+            if answer["started"]:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+
+
+class CancellationMiddleware:
+    """A `notifications/cancelled` POST cancels the call it names, though every POST stands alone.
+
+    Stateless, the SDK serves the notification on a fresh transport that knows nothing of the call
+    and drops it (202), so the call ran on and kept spending the account's rate limit. Here the
+    call's POST is cancelled (`CallsInFlight`): it ends, the SDK closes its transport, and its
+    dispatcher cancels the tool.
+    """
+
+    def __init__(self, app: ASGIApp, calls: CallsInFlight) -> None:
+        self.app = app
+        self._calls = calls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != MCP_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, receive = await _read_body(receive)
+        message = _json_object(body)
+        if message.get("method") == "notifications/cancelled" and "id" not in message:
+            params = message.get("params")
+            if isinstance(params, dict) and "requestId" in params:
+                self._calls.cancel(_call_key(scope, params["requestId"]))
+        elif "method" in message and "id" in message:
+            await self._calls.run(_call_key(scope, message["id"]), self.app, scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _call_key(scope: Scope, request_id: Any) -> tuple[str, ...]:
+    """Who called (as near as a stateless server can tell) and the call's id (`1` is not `"1"`)."""
+    headers = dict(scope["headers"])
+    client = scope.get("client") or ("", 0)
+    caller = (headers.get(b"authorization", b""), headers.get(b"user-agent", b""))
+    return (str(client[0]), hashlib.sha256(b"\n".join(caller)).hexdigest(), json.dumps(request_id))
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The request's body (up to the SDK's own cap, past which it is not inspected), and a `receive`
+    that hands the app the same messages."""
+    from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
+
+    read: list[Message] = []
+    size = 0
+    while size <= DEFAULT_MAX_REQUEST_BODY_SIZE:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+        size += len(message.get("body", b""))
+    body = b"".join(m.get("body", b"") for m in read) if size <= DEFAULT_MAX_REQUEST_BODY_SIZE else b""
+
+    async def replay() -> Message:
+        return read.pop(0) if read else await receive()
+
+    return body, replay
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """`body` as a JSON object, or {} (the SDK answers what is not one)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], message: str) -> None:
     """An error answer with a JSON-RPC body, so that MCP clients show `message`, not a bare status."""
     body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}).encode()
@@ -197,19 +373,3 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigError("--host/--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
-
-
-def run(app: Starlette, sock: socket.socket) -> None:
-    """Serve `app` on `sock` until SIGINT or SIGTERM; logs go to our stderr handler, no access log."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        lifespan="on",
-        log_config=None,  # keep our stderr handler and its redaction
-        access_log=False,
-        server_header=False,
-        # In-flight calls get this long to finish on shutdown; SSE answers would otherwise hold it up.
-        timeout_graceful_shutdown=10,
-    )
-    uvicorn.Server(config).run(sockets=[sock])

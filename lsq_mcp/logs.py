@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Iterable
 
-from lsq_mcp.errors import redact
+from lsq_mcp.redaction import redact
 
 
 class RedactingFilter(logging.Filter):

@@ -13,7 +13,9 @@ When Redis cannot be used, calls FAIL CLOSED: no API call is made and the tool a
 error naming Redis at host:port, and one warning is logged per outage. Falling back to pacing
 alone would let N processes send N times the account's allowance, which LeadSquared rejects and
 counts against every integration on the account; an outage would turn silently into a storm of
-rate-limit errors. The error is retryable, so the connection's retries ride out a short blip.
+rate-limit errors. A refused connection is retryable, so the connection's retries ride out a
+restart; a Redis that does not answer (stopped, partitioned) is not: every operation is bounded by
+REDIS_TIMEOUT_SECONDS (LSQ_TIMEOUT if shorter), and retrying would only multiply the wait.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ INSTALL = "pip install 'lsq-mcp[redis]'"
 KEY_PREFIX = "lsq-mcp"
 # Redis answers in well under a millisecond; past this it is not answering.
 REDIS_TIMEOUT_SECONDS = 2.0
+# A health check wants a quick verdict: a Redis this slow to PING is as good as down.
+PING_SECONDS = 1.0
 # How often a process waiting for another's lookup looks for the result.
 CACHE_POLL_SECONDS = 0.05
 # Keys of an idle account are removed this long after their last entry could matter.
@@ -94,9 +98,12 @@ class RedisStore:
         namespace: str,
         password: str | None = None,
         problem: RedisUnavailableError | None = None,
+        timeout: float = REDIS_TIMEOUT_SECONDS,
     ) -> None:
         self.address = address
         self.namespace = namespace
+        # The most any one operation may take, connecting included.
+        self.timeout = timeout
         self._redis = redis
         self._password = password
         # Set when Redis can never be used (redis-py missing, a URL it cannot read): every call says so.
@@ -110,10 +117,12 @@ class RedisStore:
             self._errors = (RedisError, OSError)
 
     @classmethod
-    def open(cls, settings: Settings) -> RedisStore:
+    def open(cls, settings: Settings, *, announce: bool = True) -> RedisStore:
         """The store for `settings.redis_url` and the account of `settings.access_key`. It connects on
-        first use; when it cannot ever work, every use raises an error saying why (the server starts)."""
+        first use; when it cannot ever work, every use raises an error saying why (the server starts).
+        `announce` logs where Redis is (once per process: a health check's store stays quiet)."""
         url = settings.redis_url or ""
+        timeout = min(REDIS_TIMEOUT_SECONDS, settings.timeout)
         address = redis_address(url)
         namespace = account_namespace(settings.access_key or "")
         try:
@@ -132,8 +141,8 @@ class RedisStore:
             redis = Redis.from_url(
                 url,
                 decode_responses=True,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
                 # One quick retry replaces a pooled connection that Redis closed (a restart); more would
                 # only delay the error while Redis is down.
                 retry=Retry(NoBackoff(), 1),
@@ -147,8 +156,9 @@ class RedisStore:
                 "Set it to a URL such as redis://localhost:6379/0 (rediss:// for TLS, "
                 "redis://:PASSWORD@HOST:PORT/DB with a password), or unset it.",
             )
-        logger.info("Sharing the rate limit through Redis at %s (account %s)", address, namespace)
-        return cls(redis, address=address, namespace=namespace, password=password)
+        if announce:
+            logger.info("Sharing the rate limit through Redis at %s (account %s)", address, namespace)
+        return cls(redis, address=address, namespace=namespace, password=password, timeout=timeout)
 
     @classmethod
     def _unusable(cls, address: str, namespace: str, reason: str, fix: str) -> RedisStore:
@@ -162,7 +172,7 @@ class RedisStore:
     async def run(self, script: str, keys: Sequence[str], args: Sequence[str | int | float]) -> Any:
         """Run `script` atomically; raises `RedisUnavailableError` when Redis cannot be used.
 
-        Shielded from cancellation (and bounded in time): a script that ran, its answer lost to a
+        Shielded from cancellation (and bounded by `timeout`): a script that ran, its answer lost to a
         cancelled caller, could leave a place taken that nobody gives back."""
         if self._problem is not None:
             raise self._problem
@@ -170,7 +180,7 @@ class RedisStore:
         if script not in self._scripts:
             self._scripts[script] = self._redis.register_script(script)
         try:
-            with anyio.fail_after(3 * REDIS_TIMEOUT_SECONDS, shield=True):
+            with anyio.fail_after(self.timeout, shield=True):
                 result = await self._scripts[script](keys=list(keys), args=list(args))
         except self._errors as exc:
             raise self._unreachable(exc) from None
@@ -179,8 +189,20 @@ class RedisStore:
             logger.warning("Redis at %s answers again: API calls go ahead", self.address)
         return result
 
+    async def ping(self) -> bool:
+        """Whether Redis answers a PING within PING_SECONDS (for /healthz)."""
+        if self._redis is None or self._problem is not None:
+            return False
+        try:
+            with anyio.fail_after(min(PING_SECONDS, self.timeout)):
+                return bool(await self._redis.ping())
+        except self._errors:
+            return False
+
     def _unreachable(self, exc: BaseException) -> RedisUnavailableError:
-        error = RedisUnavailableError(self.address, self._reason(exc))
+        reason = self._reason(exc)
+        # No answer in time: Redis is stopped or cut off, and a retry would only wait as long again.
+        error = RedisUnavailableError(self.address, reason, retryable=reason != self._no_answer)
         if not self._down:
             # One line per outage, not one per call.
             self._down = True
@@ -200,10 +222,14 @@ class RedisStore:
         if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text:
             return "the host name could not be resolved"
         if any(isinstance(e, TimeoutError) for e in chain) or "timeout" in text or "timed out" in text:
-            return f"no answer within {REDIS_TIMEOUT_SECONDS:g}s"
+            return self._no_answer
         if isinstance(exc, ResponseError):
             return f"it answered an error: {clip(redact(str(exc), [self._password or '']), 120)}"
         return f"the connection failed: {type(exc).__name__}"
+
+    @property
+    def _no_answer(self) -> str:
+        return f"no answer within {self.timeout:g}s"
 
     async def aclose(self) -> None:
         if self._redis is not None:

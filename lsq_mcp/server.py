@@ -17,7 +17,15 @@ import anyio
 import httpx2
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
 from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
@@ -26,10 +34,11 @@ from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
 from lsq_mcp.settings import Settings
-from lsq_mcp.tools import activity_types, find, opportunity
+from lsq_mcp.tools import activity_types, find, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
 from lsq_mcp.tools.arguments import InvalidArgumentError, describe_invalid, unknown_arguments
 from lsq_mcp.tools.context import Deps
+from lsq_mcp.tools.summary import tool as summary
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +48,12 @@ ERROR_KIND_META = "lsq-mcp/error"
 
 INSTRUCTIONS = """\
 Read-only access to a LeadSquared CRM account's deals (opportunities) and their history.
-Workflow: find the deal (find_opportunities, by the person's email or lead id), read it
-(get_opportunity: name, status, stage, owner, value), then read what happened on it
-(get_opportunity_activities: calls, emails, meetings, notes, status changes; newest first;
-fetch_all for a whole history). Opportunity and lead ids are GUIDs. Activity event codes
-are named by list_activity_types. Cite activities by date and type when you summarise.
+Cheap path first: find the deal (find_opportunities, by the person's email or lead id), then
+summarize_opportunity for its state in one call (details, activities counted by type and by
+person, the last one, open and overdue tasks). Then read only the activities the question needs
+(get_opportunity_activities with since/until or activity_event_code; fetch_all for a whole
+history), and get_opportunity_tasks for every task and its description. Opportunity and lead ids
+are GUIDs; list_activity_types names event codes. Cite activities by date and type.
 """
 
 READ_ONLY = ToolAnnotations(
@@ -51,7 +61,9 @@ READ_ONLY = ToolAnnotations(
 )
 # Each tool: its function, title and description (from its own module).
 TOOLS: tuple[tuple[Callable[..., Any], str, str], ...] = (
+    (summary.summarize_opportunity, summary.TITLE, summary.DESCRIPTION),
     (activities.get_opportunity_activities, activities.TITLE, activities.DESCRIPTION),
+    (tasks.get_opportunity_tasks, tasks.TITLE, tasks.DESCRIPTION),
     (opportunity.get_opportunity, opportunity.TITLE, opportunity.DESCRIPTION),
     (find.find_opportunities, find.TITLE, find.DESCRIPTION),
     (activity_types.list_activity_types, activity_types.TITLE, activity_types.DESCRIPTION),
@@ -60,13 +72,17 @@ TOOLS: tuple[tuple[Callable[..., Any], str, str], ...] = (
 DEAL_HISTORY_PROMPT = """\
 Tell me the history of the LeadSquared opportunity {opportunity_id}.
 
-1. Call get_opportunity with opportunity_id "{opportunity_id}" for its name, status, stage, owner and value.
-2. Call get_opportunity_activities with opportunity_id "{opportunity_id}", fetch_all true and
-   sort_direction "oldest_first" to read every activity in order.
-3. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
-   stage and status changes), who drove each, and where it stands now with the next step if one
-   is recorded. Cite each fact with its activity's date and type, e.g. (2024-03-05, Outbound
-   Phone Call). Say plainly when the record is silent; do not guess.
+1. Call summarize_opportunity with opportunity_id "{opportunity_id}" for the deal's state: its
+   details, its activities counted by type and by person, the last one, and its open and overdue tasks.
+2. Call get_opportunity_activities with opportunity_id "{opportunity_id}", sort_direction
+   "oldest_first" and fetch_all true to read the activities the question needs: a window
+   (since/until) or one type (activity_event_code) when that is enough, every one when not.
+3. Call get_opportunity_tasks with opportunity_id "{opportunity_id}" for the next steps: what is
+   open, what is overdue, who owns it.
+4. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
+   stage and status changes), who drove each, and where it stands now with the next step and
+   anything overdue. Cite each fact with its activity's date and type, e.g. (2024-03-05, Outbound
+   Phone Call), or its task's name and due date. Say plainly when the record is silent; do not guess.
 """
 
 
@@ -99,6 +115,34 @@ class LeadSquaredServer(MCPServer[Deps]):
                 _meta={ERROR_KIND_META: type(failure).__name__},
             )
 
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[Deps, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        """An unknown prompt or a missing argument is invalid params (-32602) saying which, not a
+        crash with a traceback in the log."""
+        prompts = {prompt.name: prompt for prompt in await self.list_prompts()}
+        if name not in prompts:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt {name!r}; the prompts are: {', '.join(prompts)}.")
+        given = arguments or {}
+        needed = [a.name for a in prompts[name].arguments or [] if a.required and a.name not in given]
+        if needed:
+            raise MCPError(INVALID_PARAMS, f"Prompt {name!r} needs the argument(s) {', '.join(needed)}.")
+        return await super().get_prompt(name, arguments, context)
+
+    async def check_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
+        """What a call of tool `name` would be refused for before any API call, or None; without a
+        session, so that a one-shot caller (the CLI) starts nothing (no look-ups) for a bad call."""
+        known = (await self._argument_names()).get(name)
+        if known is not None and (unknown := unknown_arguments(name, set(arguments), known)):
+            return unknown
+        tool = self._tool_manager.get_tool(name)
+        try:
+            if tool is not None:
+                tool.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            return describe_invalid(exc)
+        return None
+
     async def _argument_names(self) -> dict[str, list[str]]:
         """Each tool's argument names, read once: the tools do not change once the server is built."""
         if self._arguments is None:
@@ -123,7 +167,7 @@ def _failure(exc: Exception) -> Exception:
 
 def create_server(
     settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
-) -> MCPServer[Deps]:
+) -> LeadSquaredServer:
     """Build the `leadsquared` MCP server on one shared, rate-limited connection to LeadSquared."""
     limiter, shared = _shared_through_redis(settings)
 
@@ -146,7 +190,7 @@ def create_server(
         server.add_tool(function, title=title, description=description, annotations=READ_ONLY)
     server.prompt(
         title="Deal history",
-        description="Summarise what happened on one opportunity, with every claim cited to its activity.",
+        description="Summarise what happened on one opportunity and what is next, every claim cited.",
     )(deal_history)
     return server
 

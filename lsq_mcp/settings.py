@@ -15,12 +15,25 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 DEFAULT_HOST = "api.leadsquared.com"
+# Seconds the HTTP server gives calls in flight to finish after SIGTERM (LSQ_MCP_GRACE_SECONDS).
+DEFAULT_GRACE_SECONDS = 10
+# The shortest stretch of a key that must never be echoed (the contract: nor 8 characters of either).
+_KEY_FRAGMENT = 8
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)\s*$")
 # A Host header pattern: a name or IPv4 address, or an IPv6 address in brackets, then an optional
 # port or `*` (any port). Compared with the Host header as is, so no scheme, path or user.
 _HOST_PATTERN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(\d{1,5}|\*))?$")
+# A key not filled in yet: the example configuration's `your-access-key` / `your-secret-key` (and the
+# older `u$r-your-access-key`) in any case or separator, with or without brackets (`<your access key>`),
+# a row of x, * or dots, or a template variable left unexpanded (`${user_config.access_key}`).
+_PLACEHOLDER_RE = re.compile(
+    r"^[<\[{(\"']*(?:u\$r[-_ ]?)?(?:your|my|the)?[-_ ]?(?:leadsquared|lsq)?[-_ ]?(?:access|secret)[-_ ]?key"
+    r"(?:[-_ ]?here)?[>\]})\"']*$|^<.*>$|^\$\{.*\}$|^(?:x{3,}|\*{3,}|\.{3,}|…+)$",
+    re.IGNORECASE,
+)
+KEYS_PAGE = "LeadSquared → My Profile → Settings → API and Webhooks"
 
 
 class ConfigError(ValueError):
@@ -29,6 +42,7 @@ class ConfigError(ValueError):
     def __init__(self, variable: str, message: str) -> None:
         super().__init__(f"{variable}: {message}")
         self.variable = variable
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,10 @@ class Settings:
     mcp_token: str | None = None
     # Host headers the HTTP transport accepts; None: the loopback names and the bound host, on its port.
     mcp_allowed_hosts: tuple[str, ...] | None = None
+    # Seconds calls in flight may take to finish once the HTTP server is told to stop.
+    mcp_grace_seconds: int = DEFAULT_GRACE_SECONDS
+    # Key variables that hold a placeholder (see `is_placeholder`): read as not set yet.
+    placeholder_keys: tuple[str, ...] = ()
 
     @property
     def has_keys(self) -> bool:
@@ -94,17 +112,44 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
-        return cls(
-            access_key=_parse_key("LSQ_ACCESS_KEY", get("LSQ_ACCESS_KEY")),
-            secret_key=_parse_key("LSQ_SECRET_KEY", get("LSQ_SECRET_KEY")),
-            base_url=parse_host(get("LSQ_HOST") or DEFAULT_HOST),
-            rate_limit=parse_rate_limit(get("LSQ_RATE_LIMIT") or "25/5"),
-            timeout=_parse_positive_float("LSQ_TIMEOUT", get("LSQ_TIMEOUT") or "30"),
-            max_retries=_parse_retries(get("LSQ_MAX_RETRIES") or "3"),
-            redis_url=_parse_redis_url(get("LSQ_REDIS_URL")),
-            mcp_token=get("LSQ_MCP_TOKEN"),
-            mcp_allowed_hosts=_parse_optional_allowed_hosts(get("LSQ_MCP_ALLOWED_HOSTS")),
-        )
+        keys = {name: _parse_key(name, get(name)) for name in ("LSQ_ACCESS_KEY", "LSQ_SECRET_KEY")}
+        try:
+            return cls(
+                access_key=keys["LSQ_ACCESS_KEY"],
+                secret_key=keys["LSQ_SECRET_KEY"],
+                base_url=parse_host(get("LSQ_HOST") or DEFAULT_HOST),
+                rate_limit=parse_rate_limit(get("LSQ_RATE_LIMIT") or "25/5"),
+                timeout=_parse_positive_float("LSQ_TIMEOUT", get("LSQ_TIMEOUT") or "30"),
+                max_retries=_parse_whole("LSQ_MAX_RETRIES", get("LSQ_MAX_RETRIES") or "3", 20, "3"),
+                redis_url=_parse_redis_url(get("LSQ_REDIS_URL")),
+                mcp_token=get("LSQ_MCP_TOKEN"),
+                mcp_allowed_hosts=_parse_optional_allowed_hosts(get("LSQ_MCP_ALLOWED_HOSTS")),
+                mcp_grace_seconds=parse_grace(get("LSQ_MCP_GRACE_SECONDS") or str(DEFAULT_GRACE_SECONDS)),
+                placeholder_keys=tuple(v for v in keys if is_placeholder(get(v))),
+            )
+        except ConfigError as exc:
+            raise _without_keys(exc, get(exc.variable) or "", keys) from None
+
+
+def _without_keys(exc: ConfigError, value: str, keys: Mapping[str, str | None]) -> ConfigError:
+    """`exc`, unless it would show a key pasted into another variable: then one that does not."""
+    for name, key in keys.items():
+        if key and _shares_fragment(value, key):
+            shown = {repr(v) for v in (value, value.rstrip("/"))}
+            message = exc.message
+            for text in shown:
+                message = message.replace(text, "the value given")
+            if _shares_fragment(message, key):  # shown in some other form: keep nothing of it
+                message = "is malformed"
+            hidden = f"it holds {name}, so it is not shown: a key pasted into the wrong variable?"
+            return ConfigError(exc.variable, f"{message} ({hidden})")
+    return exc
+
+
+def _shares_fragment(text: str, key: str) -> bool:
+    """Whether `text` holds `key`, or any `_KEY_FRAGMENT` characters of it in a row."""
+    size = min(len(key), _KEY_FRAGMENT)
+    return any(key[i : i + size] in text for i in range(len(key) - size + 1))
 
 
 def parse_host(value: str, variable: str = "LSQ_HOST") -> str:
@@ -146,13 +191,18 @@ def _parse_positive_float(variable: str, value: str) -> float:
     return number
 
 
-def _parse_retries(value: str, variable: str = "LSQ_MAX_RETRIES") -> int:
+def parse_grace(value: str, variable: str = "LSQ_MCP_GRACE_SECONDS") -> int:
+    """Seconds calls in flight get to finish on SIGTERM: a whole number, 0 (stop at once) to 3600."""
+    return _parse_whole(variable, value, 3600, str(DEFAULT_GRACE_SECONDS))
+
+
+def _parse_whole(variable: str, value: str, most: int, example: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise ConfigError(variable, f"{value!r} is not a whole number, e.g. 3") from None
-    if not 0 <= number <= 20:
-        raise ConfigError(variable, f"{value!r} must be a whole number from 0 to 20")
+        raise ConfigError(variable, f"{value!r} is not a whole number, e.g. {example}") from None
+    if not 0 <= number <= most:
+        raise ConfigError(variable, f"{value!r} must be a whole number from 0 to {most}")
     return number
 
 
@@ -190,8 +240,16 @@ def _parse_redis_url(value: str | None, variable: str = "LSQ_REDIS_URL") -> str 
     return value
 
 
+def is_placeholder(value: str | None) -> bool:
+    """Whether a key's value is a placeholder from an example (`your-access-key`...), not a key."""
+    return value is not None and _PLACEHOLDER_RE.match(value) is not None
+
+
 def _parse_key(variable: str, value: str | None) -> str | None:
-    """A key travels in an HTTP header: printable ASCII only. The value is never echoed back."""
+    """A key travels in an HTTP header: printable ASCII only. The value is never echoed back.
+    A placeholder counts as not set yet (`Settings.placeholder_keys` says which)."""
+    if is_placeholder(value):
+        return None
     if value is not None and not all("!" <= c <= "~" for c in value):
         raise ConfigError(
             variable,

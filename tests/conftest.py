@@ -40,7 +40,9 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
-    """The sandbox, reset: no rate limit (tests that want one set it), no faults, empty log."""
+    """The sandbox, reset: no rate limit (tests that want one set it), no faults, empty log, and no
+    request of an earlier test still being served."""
+    sandbox_server.state.wait_idle(timeout=10)
     sandbox_server.state.reset()
     sandbox_server.state.config = SandboxConfig(rate_limit=None)
     yield sandbox_server

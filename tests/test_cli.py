@@ -6,14 +6,17 @@ import json
 import os
 import pty
 import shutil
+import signal
 import subprocess
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from lsq_mcp import __version__
 from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES, SandboxServer
-from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, OPP_BIG, OPP_EMPTY
+from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, CATALOG, OPP_BIG, OPP_EMPTY, OPP_RESTRICTED
 from tests.conftest import LSQ_MCP, env_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,3 +220,83 @@ def test_sandbox_port_in_use_exits_2() -> None:
         done = run("sandbox", "--port", str(sock.getsockname()[1]))
     assert done.returncode == 2
     assert "--port" in done.stderr
+
+
+def test_ctrl_c_stops_a_command_quietly(sandbox: SandboxServer) -> None:
+    sandbox.state.config.latency = 10.0  # a call in flight when the person gives up
+    process = subprocess.Popen(
+        [LSQ_MCP, "activities", OPP_BIG, "--all"],
+        env={"PATH": "/usr/bin:/bin", **env_for(sandbox)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(r.path.endswith("GetActivitiesOfOpportunity") for r in sandbox.state.requests):
+        assert time.monotonic() < deadline, "the command never called the API"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)  # only a hang guard
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert len(stderr.splitlines()) <= 2, stderr
+    assert stdout == ""
+
+
+def test_tasks_demo_prints_open_and_overdue_counts() -> None:
+    done = run("tasks", OPP_BIG, "--demo")
+    now = datetime.now(timezone.utc)
+    assert done.returncode == 0, done.stderr
+    tasks = CATALOG.tasks_of(OPP_BIG, now)
+    open_tasks = [t for t in tasks if t.is_open]
+    overdue = [t for t in open_tasks if t.due is not None and t.due < now]
+    lines = done.stdout.splitlines()
+    assert lines[0] == (
+        f"Tasks of opportunity {OPP_BIG}: {len(tasks)} tasks, {len(open_tasks)} open, "
+        f"{len(overdue)} overdue. Times UTC."
+    )
+    assert len(lines) == 1 + 2 + len(tasks)
+    assert done.stdout.count("OVERDUE · ") == len(overdue)
+
+
+def test_summary_demo_json_counts_a_window(sandbox: SandboxServer) -> None:
+    done = run(
+        "summary", OPP_BIG, "--since", "2025-01-01", "--until", "2025-01-31", "--json", env=env_for(sandbox)
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    since, until = datetime(2025, 1, 1, tzinfo=timezone.utc), datetime(2025, 2, 1, tzinfo=timezone.utc)
+    inside = [a for a in CATALOG.activities_of(OPP_BIG) if since <= a.created < until]
+    assert (data["since"], data["until"]) == ("2025-01-01T00:00:00Z", "2025-01-31T23:59:59Z")
+    assert data["history"]["counted"] == len(inside)
+    assert data["history"]["complete"] is True
+
+
+def test_summary_demo_prints_the_digest() -> None:
+    done = run("--demo", "summary", OPP_BIG)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"Opportunity {OPP_BIG} · Acme Corp – Enterprise renewal")
+    assert f"History: {BIG_ACTIVITY_COUNT} of {BIG_ACTIVITY_COUNT} activities counted" in done.stdout
+    assert lines[-1].startswith("For detail: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["tasks", "not-a-guid", "--demo"], 2, "opportunity_id"),
+        (["summary", OPP_BIG, "--demo", "--since", "last week"], 2, "since"),
+        (
+            ["summary", OPP_BIG, "--demo", "--since", "2025-03-01", "--until", "2025-02-01"],
+            2,
+            "is after until",
+        ),
+        (["tasks", OPP_RESTRICTED, "--demo"], 1, "permission to view the tasks"),
+        (["summary", "00000000-0000-4000-8000-000000000000", "--demo"], 1, "500"),
+    ],
+)
+def test_tasks_and_summary_exit_codes(args: list[str], code: int, says: str) -> None:
+    done = run(*args)
+    assert done.returncode == code
+    assert says in done.stderr
+    assert done.stdout == ""

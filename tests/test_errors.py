@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 
 import pytest
 
 from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Fault, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
-from tests.conftest import ACTIVITIES, TOOL, connect, structured, text_of
+from tests.conftest import ACTIVITIES, LSQ_MCP, TOOL, connect, env_for, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -140,9 +141,8 @@ async def test_retry_after_is_honoured(sandbox: SandboxServer) -> None:
 
 async def test_timeout_names_the_host(sandbox: SandboxServer) -> None:
     sandbox.state.push_fault(Fault("slow", delay=3, count=5, path=ACTIVITIES))
-    began = time.monotonic()
+    # The slow answer would come after 3 s and succeed: the error shows that LSQ_TIMEOUT cut it off.
     text = await call_error(sandbox, LSQ_TIMEOUT="0.3", LSQ_MAX_RETRIES="0")
-    assert time.monotonic() - began < 2
     assert "127.0.0.1" in text
     assert "Could not reach" in text
     assert "0.3s" in text
@@ -193,3 +193,27 @@ async def test_rate_limit_inside_http_200_after_the_retries(sandbox: SandboxServ
     assert "429 rate limit, sent inside HTTP 200" in text
     assert "20 calls per 0.1 seconds" in text
     assert calls(sandbox) == 2
+
+
+async def test_a_call_that_waited_out_its_time_in_the_local_queue_says_so(sandbox: SandboxServer) -> None:
+    """1 call a minute: the first API call (a tool's, or the activity type names at start-up) takes
+    the only place, and the next tool call waits past its time without LeadSquared being asked."""
+    async with connect(sandbox, LSQ_RATE_LIMIT="1/60", LSQ_TIMEOUT="3", LSQ_MAX_RETRIES="0") as client:
+        results = [await client.call_tool(TOOL, ARGS) for _ in range(2)]
+    text = text_of(results[-1])
+    assert results[-1].is_error
+    assert (results[-1].meta or {}).get("lsq-mcp/error") == "RateLimitWaitError"
+    assert "waited 3 seconds for a place under the rate limit (1 call per 60 seconds)" in text
+    assert "LeadSquared was never asked" in text
+    assert "Could not reach" not in text
+    assert len(sandbox.state.requests) == 1
+
+
+def test_the_cli_refuses_a_bad_argument_without_any_api_call(sandbox: SandboxServer) -> None:
+    env = {"PATH": "/usr/bin:/bin", **env_for(sandbox)}
+    command = [LSQ_MCP, "activities", "not-a-guid"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "opportunity_id" in done.stderr
+    assert "No API call was made" in done.stderr
+    assert sandbox.state.requests == [], "not even the activity type names"

@@ -303,9 +303,10 @@ async def test_a_client_with_the_token_calls_tools_and_the_token_is_never_logged
 
 def test_default_allowed_hosts_are_the_loopback_names_on_the_port(open_server: HttpServer) -> None:
     port = open_server.port
-    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LOCALHOST:{port}"):
         assert open_server.post(Host=host).status_code == 200, host
-    for host in ("evil.example", f"evil.example:{port}", f"{OTHER_HOST}:{port}", f"localhost:{port + 1}"):
+    assert open_server.post(Host=f"LocalHost:{port}", Origin=f"HTTP://LOCALHOST:{port}").status_code == 200
+    for host in ("evil.example", f"EVIL.example:{port}", f"{OTHER_HOST}:{port}", f"LOCALHOST:{port + 1}"):
         assert open_server.post(Host=host).status_code in (403, 421), host
 
 
@@ -369,6 +370,9 @@ def test_a_reachable_address_without_a_token_refuses_to_start(host: str) -> None
         (["--allowed-host", "a b"], {"LSQ_MCP_ALLOWED_HOSTS": "ok.example"}, "--allowed-host"),
         (["--port", "70000"], {}, "--port"),
         ([], {"LSQ_MCP_TOKEN": "two words"}, "LSQ_MCP_TOKEN"),
+        (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "x"}, "LSQ_MCP_TOKEN"),
+        (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "fifteen-chars-x"}, "at least 16"),
+        (["--grace", "soon"], {}, "--grace"),
     ],
 )
 def test_malformed_http_settings_exit_2_naming_them(args: list[str], env: dict[str, str], names: str) -> None:

@@ -21,7 +21,9 @@ async def test_tool_list_is_small_and_read_only(sandbox: SandboxServer) -> None:
         "find_opportunities",
         "get_opportunity",
         "get_opportunity_activities",
+        "get_opportunity_tasks",
         "list_activity_types",
+        "summarize_opportunity",
     ]
     for tool in tools:
         assert tool.annotations is not None
@@ -40,3 +42,16 @@ async def test_deal_history_prompt(sandbox: SandboxServer) -> None:
     assert "get_opportunity" in text
     assert "fetch_all" in text
     assert "Cite" in text
+    # The cheap path first: the summary, then the activities the question needs, then the tasks.
+    steps = [text.index(f"Call {tool} ") for tool in ("summarize_opportunity", "get_opportunity_activities")]
+    steps.append(text.index("Call get_opportunity_tasks "))
+    assert steps == sorted(steps)
+    assert "since/until" in text
+
+
+async def test_instructions_lead_with_the_summary(sandbox: SandboxServer) -> None:
+    async with connect(sandbox) as client:
+        instructions = client.instructions or ""
+    order = [instructions.index(tool) for tool in ("summarize_opportunity", "get_opportunity_activities")]
+    assert order == sorted(order)
+    assert "get_opportunity_tasks" in instructions

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import tempfile
+from pathlib import Path
 
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from lsq_mcp.sandbox import SandboxServer
+from lsq_mcp.sandbox.data import OPP_BIG
 from lsq_mcp.settings import ConfigError, RateLimit, Settings
+from tests.conftest import LSQ_MCP, TOOL, env_for, text_of
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_defaults() -> None:
@@ -87,3 +98,92 @@ def test_keys_and_secrets() -> None:
     assert settings.has_keys
     assert settings.secret_key == "s3"
     assert settings.secrets == ("u$abc", "s3", "tok")
+
+
+KEY = "u$rLEAKCHECK-pasted-key-8c2e91"
+
+
+@pytest.mark.parametrize("variable", ["LSQ_RATE_LIMIT", "LSQ_HOST", "LSQ_TIMEOUT", "LSQ_MAX_RETRIES"])
+@pytest.mark.parametrize("value", [KEY, f"{KEY}/5", f"{KEY} x"])
+def test_a_key_pasted_into_another_variable_is_not_echoed(variable: str, value: str) -> None:
+    for key_variable in ("LSQ_ACCESS_KEY", "LSQ_SECRET_KEY"):
+        with pytest.raises(ConfigError) as caught:
+            Settings.from_env({key_variable: KEY, variable: value})
+        message = str(caught.value)
+        assert caught.value.variable == variable
+        assert key_variable in message
+        assert not any(KEY[i : i + 8] in message for i in range(len(KEY) - 7)), message
+
+
+def test_a_malformed_value_without_a_key_is_still_shown() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"LSQ_ACCESS_KEY": KEY, "LSQ_RATE_LIMIT": "fast"})
+    assert "'fast'" in str(caught.value)
+
+
+def test_grace_period() -> None:
+    assert Settings.from_env({}).mcp_grace_seconds == 10
+    assert Settings.from_env({"LSQ_MCP_GRACE_SECONDS": "0"}).mcp_grace_seconds == 0
+    for bad in ("soon", "-1", "2.5", "3601"):
+        with pytest.raises(ConfigError) as caught:
+            Settings.from_env({"LSQ_MCP_GRACE_SECONDS": bad})
+        assert caught.value.variable == "LSQ_MCP_GRACE_SECONDS"
+
+
+PLACEHOLDERS = [
+    "your-access-key",
+    "your-secret-key",
+    "u$r-your-access-key",
+    "<your access key>",
+    "<ACCESS_KEY>",
+    "YOUR_SECRET_KEY",
+    "Your Access Key Here",
+    "xxxxxxxxxxxx",
+    "***",
+    "${user_config.access_key}",
+]
+
+
+@pytest.mark.parametrize("placeholder", PLACEHOLDERS)
+def test_a_placeholder_is_a_key_not_set_yet(placeholder: str) -> None:
+    settings = Settings.from_env({"LSQ_ACCESS_KEY": placeholder, "LSQ_SECRET_KEY": placeholder})
+    assert not settings.has_keys
+    assert settings.missing_keys == ["LSQ_ACCESS_KEY", "LSQ_SECRET_KEY"]
+    assert settings.placeholder_keys == ("LSQ_ACCESS_KEY", "LSQ_SECRET_KEY")
+    assert settings.secrets == ()
+
+
+@pytest.mark.parametrize(
+    "key", ["u$r3b7f0c2a9d8e4f61", "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", "u$rxxx", "access", "sk"]
+)
+def test_a_real_looking_key_is_no_placeholder(key: str) -> None:
+    settings = Settings.from_env({"LSQ_ACCESS_KEY": key, "LSQ_SECRET_KEY": "s3cret"})
+    assert settings.access_key == key
+    assert settings.placeholder_keys == ()
+
+
+def test_the_example_config_holds_placeholders_the_server_recognises() -> None:
+    example = json.loads((ROOT / "claude_desktop_config.example.json").read_text())
+    env = example["mcpServers"]["leadsquared"]["env"]
+    settings = Settings.from_env(env)
+    assert settings.placeholder_keys == ("LSQ_ACCESS_KEY", "LSQ_SECRET_KEY")
+    assert (settings.base_url, settings.rate_limit) == ("https://api.leadsquared.com", RateLimit(25, 5))
+
+
+@pytest.mark.anyio
+async def test_the_stdio_server_starts_with_placeholders_and_calls_say_what_to_set(
+    sandbox: SandboxServer,
+) -> None:
+    env = env_for(sandbox, LSQ_ACCESS_KEY="your-access-key", LSQ_SECRET_KEY="your-secret-key")
+    params = StdioServerParameters(command=LSQ_MCP, args=[], env=env)
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP_BIG})
+        errlog.seek(0)
+        warnings = [line for line in errlog.read().splitlines() if "WARNING" in line]
+    assert result.is_error
+    assert "LSQ_ACCESS_KEY and LSQ_SECRET_KEY" in text_of(result)
+    assert "API and Webhooks" in text_of(result)
+    assert len(warnings) == 1
+    assert "LSQ_ACCESS_KEY" in warnings[0]
+    assert sandbox.state.requests == []

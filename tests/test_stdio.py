@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -11,15 +14,20 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from lsq_mcp.sandbox import Fault, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import ACTIVITIES, LSQ_MCP, TOOL, env_for, structured, text_of
+from tests.test_http import INITIALIZE
 
 pytestmark = pytest.mark.anyio
 
 ACCESS_KEY = "u$rLEAKCHECK-access-5f1e0c2b"
 SECRET_KEY = "LEAKCHECK-secret-9a8b7c6d5e4f"
+# Only keeps a broken server from hanging the suite; asserts no speed.
+HANG_GUARD = 30
 
 
 @asynccontextmanager
@@ -108,3 +116,44 @@ async def test_keys_never_appear_in_any_output_or_in_stderr(sandbox: SandboxServ
     assert ACCESS_KEY not in seen
     assert SECRET_KEY not in seen
     assert all(r.had_key_headers and not r.keys_in_query for r in sandbox.state.requests)
+
+
+# --- prompt errors, signals ---
+
+
+async def test_prompt_errors_are_invalid_params_without_a_traceback(sandbox: SandboxServer) -> None:
+    async with stdio(env_for(sandbox)) as (client, log):
+        for name, arguments, names in [
+            ("deal_history", {}, "opportunity_id"),
+            ("no_such_prompt", {"opportunity_id": OPP_BIG}, "deal_history"),
+        ]:
+            with pytest.raises(MCPError) as caught:
+                await client.get_prompt(name, arguments)
+            assert caught.value.code == INVALID_PARAMS
+            assert name in str(caught.value)
+            assert names in str(caught.value)
+        prompt = await client.get_prompt("deal_history", {"opportunity_id": OPP_BIG})
+        assert OPP_BIG in str(prompt.messages[0].content)
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_idle_stdio_server_at_once_and_quietly(sandbox: SandboxServer, sig: int) -> None:
+    """The server waits on stdin, which the client keeps open without writing: a signal must not
+    wait for the next line."""
+    process = subprocess.Popen(
+        [LSQ_MCP], env=env_for(sandbox), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdin.write(json.dumps(INITIALIZE).encode() + b"\n")
+    process.stdin.flush()
+    assert b'"result"' in process.stdout.readline()  # serving, and reading stdin again
+    process.send_signal(sig)
+    try:
+        code = process.wait(HANG_GUARD)
+    finally:
+        process.kill()
+    assert code == 0
+    assert b"Traceback" not in process.stderr.read()

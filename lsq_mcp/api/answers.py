@@ -25,9 +25,8 @@ from lsq_mcp.errors import (
     MalformedResponseError,
     RateLimitError,
     ServerError,
-    redact,
 )
-from lsq_mcp.text import clip
+from lsq_mcp.redaction import scrub
 
 T = TypeVar("T")
 
@@ -58,18 +57,31 @@ def read_answer(
         body: Any = json.loads(raw)
     except ValueError:
         body = None
-    exception_type, message = (
-        redact(part, secrets) if part is not None else None for part in _error_fields(body, status)
-    )
+    exception_type, message = _error_fields(body, status, secrets)
     if status == 429 or exception_type == RATE_LIMIT_EXCEPTION:
-        said = message or clip(redact(raw, secrets), 300) or None
+        said = message or scrub(raw, secrets, 300) or None
         raise rate_limit_error(status, headers, exception_type, said, window)
+    excerpt = scrub(raw, secrets, 200)
     if status == 200 and exception_type is None and message is None and body is not None:
         try:
             return parse(body)
-        except (ValidationError, ValueError, TypeError):
+        except ValidationError as exc:
+            if (where := _inside(exc)) is not None:
+                # The answer has the shape expected: it is LeadSquared's, one value in it is odd.
+                value = scrub(repr(exc.errors()[0].get("input")), secrets, 120)
+                raise MalformedResponseError(status=status, excerpt=value, field=where) from None
+        except (ValueError, TypeError):
             pass
-    raise _failure(status, exception_type, message, excerpt=clip(redact(raw, secrets), 200), host=host)
+    raise _failure(status, exception_type, message, excerpt=excerpt, host=host)
+
+
+def _inside(error: ValidationError) -> str | None:
+    """Where the first unreadable value is (`List[3].Note`), when it lies inside the answer's
+    structure (two levels down or more); None when the answer's shape itself is not the one expected."""
+    loc = error.errors()[0]["loc"]
+    if len(loc) < 2:
+        return None
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
 
 def _failure(
@@ -93,9 +105,10 @@ def _failure(
     return MalformedResponseError(status=status, excerpt=excerpt)
 
 
-def _error_fields(body: Any, status: int) -> tuple[str | None, str | None]:
-    """`(ExceptionType, ExceptionMessage)` when the body is a LeadSquared error, else `(None, None)`.
-    Under an error status, a bare `{"Message": ...}` (the web framework's own error) counts too."""
+def _error_fields(body: Any, status: int, secrets: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """`(ExceptionType, ExceptionMessage)`, scrubbed of the keys, when the body is a LeadSquared error,
+    else `(None, None)`. Under an error status, a bare `{"Message": ...}` (the web framework's own
+    error) counts too."""
     if not isinstance(body, dict):
         return None, None
     is_error = (
@@ -108,8 +121,8 @@ def _error_fields(body: Any, status: int) -> tuple[str | None, str | None]:
     exception_type = body.get("ExceptionType")
     message = body.get("ExceptionMessage") or body.get("Message")
     return (
-        clip(str(exception_type), 80) if exception_type else None,
-        clip(str(message), 300) if message else None,
+        scrub(str(exception_type), secrets, 80) if exception_type else None,
+        scrub(str(message), secrets, 300) if message else None,
     )
 
 

@@ -21,16 +21,19 @@ import httpx2
 from lsq_mcp import __version__
 from lsq_mcp.api.answers import MAX_WAIT_SECONDS, read_answer
 from lsq_mcp.errors import (
+    AnswerTooLargeError,
     ApiError,
     LeadSquaredError,
     MalformedResponseError,
     NotConfiguredError,
     RateLimitError,
+    RateLimitWaitError,
     RedisUnavailableError,
     UnreachableError,
     cause_chain,
 )
 from lsq_mcp.pacing import Limiter, SlidingWindowLimiter
+from lsq_mcp.redaction import scrub
 from lsq_mcp.settings import RateLimit, Settings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ BACKOFF_CAP_SECONDS = 8.0
 # Beyond LSQ_TIMEOUT (which bounds the exchange), what one attempt may hold a place for: scheduling
 # delays, and stamping it as done in a shared limiter.
 ATTEMPT_SLACK_SECONDS = 10.0
+# The most of one answer this server reads, as sent and once decompressed: a page of 1,000 activities
+# with long notes is a few MB; past this, reading stops (an endless body, a gzip bomb).
+MAX_ANSWER_BYTES = 32 * 2**20
 
 
 def longest_call(settings: Settings) -> float:
@@ -106,13 +112,12 @@ class Connection:
         """Make one API call, paced and retried; `parse` turns the JSON answer into what the caller wants."""
         if not self.settings.has_keys:
             raise NotConfiguredError(self.settings.missing_keys)
+        progress = _Progress()
         try:
             with anyio.fail_after(self.longest_call):
-                return await self._call_with_retries(method, path, parse, params, json)
+                return await self._call_with_retries(method, path, parse, params, json, progress)
         except TimeoutError:
-            raise UnreachableError(
-                self.settings.host, f"no result within {self.longest_call:g}s, retries and waits included"
-            ) from None
+            raise _out_of_time(progress, self.longest_call, self.limiter.limit, self.settings.host) from None
 
     async def _call_with_retries(
         self,
@@ -121,18 +126,21 @@ class Connection:
         parse: Callable[[Any], T],
         params: Mapping[str, str] | None,
         json: Any,
+        progress: _Progress,
     ) -> T:
         retries = self.settings.max_retries
         attempt = 0
         while True:
             try:
                 # The slot covers the exchange only: reading the answer is not LeadSquared's time.
+                progress.queued = True
                 async with self.limiter.slot():
-                    response = await self._exchange(method, path, params, json)
+                    progress.queued, progress.sent = False, True
+                    status, headers, content = await self._exchange(method, path, params, json)
                 return read_answer(
-                    response.status_code,
-                    response.headers,
-                    response.content,
+                    status,
+                    headers,
+                    content,
                     parse,
                     host=self.settings.host,
                     window=self.limiter.limit.seconds,
@@ -156,7 +164,8 @@ class Connection:
 
     async def _exchange(
         self, method: str, path: str, params: Mapping[str, str] | None, body: Any
-    ) -> httpx2.Response:
+    ) -> tuple[int, httpx2.Headers, bytes]:
+        """One request and its whole answer: status, headers, body (decompressed, capped)."""
         host = self.settings.host
         try:
             # The whole exchange, not each phase of it, must fit in LSQ_TIMEOUT.
@@ -166,20 +175,21 @@ class Connection:
                     client.build_request(method, path, params=params, json=body), stream=True
                 )
                 try:
-                    await response.aread()
+                    content = await _read_capped(response)
                 except httpx2.DecodingError:
-                    raise _undecodable(response.status_code, response.headers) from None
+                    secrets = self.settings.secrets
+                    raise _undecodable(response.status_code, response.headers, secrets) from None
                 finally:
                     await response.aclose()
         except TimeoutError:
             raise UnreachableError(host, f"no answer within {self.settings.timeout:g}s") from None
         except httpx2.DecodingError:  # some transports decode before the body is read
-            raise _undecodable(0, {}) from None
+            raise _undecodable(0, {}, self.settings.secrets) from None
         except httpx2.ConnectError as exc:
             raise UnreachableError(host, _connect_reason(exc)) from None
         except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
             raise UnreachableError(host, f"the exchange failed: {type(exc).__name__}") from None
-        return response
+        return response.status_code, response.headers, content
 
     def _client(self) -> httpx2.AsyncClient:
         if self._http is None:
@@ -196,6 +206,40 @@ class Connection:
                 follow_redirects=False,
             )
         return self._http
+
+
+class _Progress:
+    """Where one call is, for the error its running out of time amounts to."""
+
+    def __init__(self) -> None:
+        self.queued = False  # waiting for a place under the rate limit
+        self.sent = False  # an attempt reached the network
+
+
+async def _read_capped(response: httpx2.Response) -> bytes:
+    """The decompressed body, read as it streams in; past MAX_ANSWER_BYTES, as sent or decompressed,
+    reading stops with `AnswerTooLargeError` (httpx2 decompresses in pieces of at most 1 MiB)."""
+    parts: list[bytes] = []
+    size = 0
+    async for part in response.aiter_bytes():
+        size += len(part)
+        if size > MAX_ANSWER_BYTES or response.num_bytes_downloaded > MAX_ANSWER_BYTES:
+            compressed = response.num_bytes_downloaded > MAX_ANSWER_BYTES
+            raise AnswerTooLargeError(
+                status=response.status_code, limit=MAX_ANSWER_BYTES, compressed=compressed
+            )
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _out_of_time(progress: _Progress, seconds: float, limit: RateLimit, host: str) -> LeadSquaredError:
+    """What a call that got no result within `seconds` amounts to, by where its time ran out."""
+    if progress.queued:
+        # In the rate limiter's queue: LeadSquared is not to blame.
+        calls = "1 call" if limit.calls == 1 else f"{limit.calls} calls"
+        limit_text = f"{calls} per {limit.seconds:g} seconds"
+        return RateLimitWaitError(waited=seconds, limit=limit_text, sent=progress.sent)
+    return UnreachableError(host, f"no result within {seconds:g}s, retries and waits included")
 
 
 def _backoff(attempt: int) -> float:
@@ -225,7 +269,6 @@ def _short_reason(exc: LeadSquaredError) -> str:
     return type(exc).__name__
 
 
-def _undecodable(status: int, headers: Mapping[str, str]) -> MalformedResponseError:
-    return MalformedResponseError(
-        status=status, encoding=headers.get("content-encoding", "its Content-Encoding")
-    )
+def _undecodable(status: int, headers: Mapping[str, str], secrets: tuple[str, ...]) -> MalformedResponseError:
+    encoding = scrub(headers.get("content-encoding", "its Content-Encoding"), secrets, 40)
+    return MalformedResponseError(status=status, encoding=encoding)

@@ -19,6 +19,7 @@ from lsq_mcp.api.models import (
     RawLead,
     RawLeadOpportunities,
     RawOpportunityDetails,
+    RawTasks,
     SortDirection,
 )
 from lsq_mcp.errors import ApiError
@@ -31,6 +32,8 @@ ACTIVITY_SETTING_PATH = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySett
 OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
 OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
+TASKS_PATH = "/v2/OpportunityManagement.svc/RetrieveTasksByOpportunityId"
 # Opportunities of one lead, in one call: more than any real lead has.
 OPPORTUNITIES_PAGE_SIZE = 200
 # The request-side name of the activity creation time (the answer calls it PACreatedOn).
@@ -92,9 +95,14 @@ async def get_activities_page(conn: Connection, query: ActivitiesQuery) -> RawAc
 
 
 async def _activities_page(conn: Connection, query: ActivitiesQuery) -> RawActivitiesPage:
-    return await conn.call(
+    page = await conn.call(
         "POST", ACTIVITIES_PATH, RawActivitiesPage.read, params=query.params(), json=query.body()
     )
+    if len(page.rows) > query.page_size:
+        # More rows than asked for: what was asked for is what the caller pages (and budgets) by.
+        logger.warning("LeadSquared sent %d rows for a page of %d", len(page.rows), query.page_size)
+        page = replace(page, rows=page.rows[: query.page_size])
+    return page
 
 
 async def get_activity_types(conn: Connection) -> list[RawActivityType]:
@@ -108,6 +116,22 @@ async def get_activity_setting(conn: Connection, event_code: int) -> RawActivity
     return await conn.call(
         "GET", ACTIVITY_SETTING_PATH, RawActivitySetting.model_validate, params={"code": str(event_code)}
     )
+
+
+async def get_user_by_access_key(conn: Connection) -> str:
+    """Who the keys belong to, as `First Last <email>` ("" when the answer names nobody): the cheapest
+    call that proves the keys, answered on any region's host. Its answer's shape is unconfirmed, so
+    any JSON that is not an error proves the keys, and the name is read where it is found."""
+
+    def name(answer: Any) -> str:
+        user = answer[0] if isinstance(answer, list) and answer else answer
+        if not isinstance(user, dict):
+            return ""
+        full = " ".join(str(user.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
+        email = str(user.get("EmailAddress") or "").strip()
+        return f"{full} <{email}>" if full and email else full or email
+
+    return await conn.call("GET", USER_PATH, name)
 
 
 async def get_opportunity(conn: Connection, opportunity_id: str) -> RawOpportunityDetails:
@@ -132,4 +156,11 @@ async def get_opportunities_of_lead(
     body = {"Paging": {"PageIndex": 1, "PageSize": OPPORTUNITIES_PAGE_SIZE}}
     return await conn.call(
         "POST", OPPORTUNITIES_OF_LEAD_PATH, RawLeadOpportunities.model_validate, params=params, json=body
+    )
+
+
+async def get_tasks_of_opportunity(conn: Connection, opportunity_id: str) -> RawTasks:
+    """An opportunity's tasks (only those the keys' user may see)."""
+    return await conn.call(
+        "GET", TASKS_PATH, RawTasks.model_validate, params={"opportunityId": opportunity_id}
     )

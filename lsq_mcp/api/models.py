@@ -1,7 +1,8 @@
 """LeadSquared's answers as it sends them, read leniently.
 
 LeadSquared sends strings for everything (`"Score":"0"`), `null` and `""` for
-"no value", extra fields nobody asked for, and dates in more than one format.
+"no value", extra fields nobody asked for, and dates in more than one format; now and then
+a text field as a JSON number (`"Phone": 4915112345`), read as its text.
 These models absorb all of that; the tools condense them into their own results. The rows of
 an activities page, read by the thousand, are plain objects (`RawActivity`); the rest are
 lenient pydantic models.
@@ -12,19 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
-from lsq_mcp.api.values import blank_to_none, parse_date, to_float, to_int, to_text
+from lsq_mcp.api.values import parse_date, to_float, to_int, to_text
 
-Text = Annotated[str | None, BeforeValidator(blank_to_none)]
+Text = Annotated[str | None, BeforeValidator(to_text)]
 LooseInt = Annotated[int | None, BeforeValidator(to_int)]
 LooseFloat = Annotated[float | None, BeforeValidator(to_float)]
 # A date we could read, or the text as it came: a date is never dropped.
 LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
 
 SortDirection = Literal["newest_first", "oldest_first"]
+Row = TypeVar("Row", bound=BaseModel)
 
 
 # `GetActivitiesOfOpportunity`'s row keys read into `RawActivity`'s attributes, by how each is read.
@@ -107,11 +109,11 @@ class RawActivity:
         get = row.get
         for attribute, key in _TEXT_KEYS.items():
             text = get(key)
-            # Nearly every value is a string or null: those are read here, the rest by to_text.
+            # Nearly every value is a string or null: those are read here, the rest by _text.
             setattr(
                 self,
                 attribute,
-                None if text is None else text.strip() or None if text.__class__ is str else to_text(text),
+                None if text is None else text.strip() or None if text.__class__ is str else _text(key, text),
             )
         for attribute, key in _INT_KEYS.items():
             setattr(self, attribute, to_int(get(key)))
@@ -133,8 +135,35 @@ class RawActivity:
     @classmethod
     def read(cls, row: Any) -> RawActivity:
         if not isinstance(row, Mapping):
-            raise TypeError(f"an activity is a JSON object, not {type(row).__name__}")
+            raise _Unreadable(None, row, "dict_type")
         return cls(row)
+
+
+class RawList(BaseModel, Generic[Row]):
+    """How LeadSquared answers a list: `{"RecordCount": N, "List": [...]}` (a null List is empty).
+    RecordCount counts every matching row, on every page."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    record_count: Annotated[int, BeforeValidator(to_int)] = Field(alias="RecordCount")
+    rows: Annotated[list[Row], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list, alias="List"
+    )
+
+
+def _text(key: str, value: Any) -> str | None:
+    text = to_text(value)
+    if text is not None and not isinstance(text, str):
+        raise _Unreadable(key, value, "string_type")
+    return text
+
+
+class _Unreadable(ValueError):
+    """A value of a row that cannot be read as what it stands for (`key` None: the row itself)."""
+
+    def __init__(self, key: str | None, value: Any, kind: str) -> None:
+        super().__init__(f"{key}: {kind}")
+        self.key, self.value, self.kind = key, value, kind
 
 
 @dataclass(frozen=True)
@@ -146,7 +175,8 @@ class RawActivitiesPage:
 
     @classmethod
     def read(cls, body: Any) -> RawActivitiesPage:
-        """The page in `body`; raises ValueError or TypeError when it is not one."""
+        """The page in `body`; raises ValueError or TypeError when it is not one, and pydantic's
+        ValidationError naming where (`List[3].Status`) when one value in it cannot be read."""
         if not isinstance(body, Mapping):
             raise TypeError("the answer is not a JSON object")
         count = to_int(body.get("RecordCount"))
@@ -155,7 +185,15 @@ class RawActivitiesPage:
         rows = body.get("List") or []
         if not isinstance(rows, list):
             raise TypeError("List is not a JSON array")
-        return cls(count, [RawActivity.read(row) for row in rows])
+        activities = []
+        for index, row in enumerate(rows):
+            try:
+                activities.append(RawActivity.read(row))
+            except _Unreadable as exc:
+                where = ("List", index) if exc.key is None else ("List", index, exc.key)
+                error = {"type": exc.kind, "loc": where, "input": exc.value}
+                raise ValidationError.from_exception_data("RawActivitiesPage", [error]) from None  # type: ignore[list-item]
+        return cls(count, activities)
 
 
 class RawActivityType(BaseModel):
@@ -243,15 +281,31 @@ class RawLeadOpportunity(BaseModel):
     modified_at: LooseDate = Field(None, alias="ModifiedOn")
 
 
-class RawLeadOpportunities(BaseModel):
-    """`GetOpportunitiesOfLead`: `{"RecordCount": N, "List": [...]}`."""
+class RawLeadOpportunities(RawList[RawLeadOpportunity]):
+    """`GetOpportunitiesOfLead`, whose RecordCount may be missing: the rows are what matter."""
 
-    model_config = ConfigDict(extra="ignore")
+    record_count: Annotated[int | None, BeforeValidator(to_int)] = Field(None, alias="RecordCount")  # type: ignore[assignment]
 
-    record_count: Annotated[int | None, BeforeValidator(to_int)] = Field(None, alias="RecordCount")
-    rows: Annotated[list[RawLeadOpportunity], BeforeValidator(lambda v: [] if v is None else v)] = Field(
-        default_factory=list, alias="List"
-    )
+
+class RawTask(BaseModel):
+    """One task of `RetrieveTasksByOpportunityId`'s `List`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = Field(None, alias="TaskID")
+    name: Text = Field(None, alias="Name")
+    description: Text = Field(None, alias="Description")
+    due_at: LooseDate = Field(None, alias="DueDate")
+    created_at: LooseDate = Field(None, alias="CreatedOn")
+    owner_id: Text = Field(None, alias="OwnerID")
+    owner: Text = Field(None, alias="OwnerName")
+    created_by_id: Text = Field(None, alias="CreatedBy")
+    created_by: Text = Field(None, alias="CreatedByName")
+    status: Text = Field(None, alias="Status")
+    reminder: Text = Field(None, alias="Reminder")
+
+
+RawTasks = RawList[RawTask]
 
 
 ACTIVITY_TYPES = TypeAdapter(list[RawActivityType])

@@ -28,16 +28,14 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
-def to_text(value: Any) -> str | None:
-    """Text as sent, trimmed; a number (or flag) sent where text is documented is read as its text;
-    blanks, and what is no text at all (an object, a list), are None."""
-    if isinstance(value, str):
-        return value.strip() or None
+def to_text(value: Any) -> Any:
+    """A text field's value, trimmed (blank → None); a JSON number (or true/false) stands for its
+    text, as written. What is no text at all (an object, a list) is passed on: not ours to read."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    return None
+    return blank_to_none(value)
 
 
 def to_int(value: Any) -> int | None:

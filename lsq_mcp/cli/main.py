@@ -13,10 +13,21 @@ from collections.abc import Sequence
 import anyio
 
 from lsq_mcp import __version__
+from lsq_mcp.cli.check import add_check_command, run_check
 from lsq_mcp.cli.serve import account, add_serve_command, http_settings, port_number, serve_http, serve_stdio
-from lsq_mcp.cli.tool_commands import EXIT_OK, EXIT_USAGE, add_activities_command, print_tool_result
+from lsq_mcp.cli.tool_commands import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_activities_command,
+    add_summary_command,
+    add_tasks_command,
+    print_tool_result,
+)
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.settings import ConfigError, Settings
+
+# As shells report a command stopped by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
 
 
 def _sample_ids_epilog() -> str:
@@ -48,6 +59,9 @@ def build_parser(*, sandbox_help: bool = False) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_serve_command(commands, [demo])
     add_activities_command(commands, [demo])
+    add_check_command(commands, [demo])
+    add_summary_command(commands, [demo])
+    add_tasks_command(commands, [demo])
     commands.add_parser(
         "sandbox",
         parents=[demo],  # accepted like on every command; the sandbox is the demo account already
@@ -66,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "sandbox":
         return _run_sandbox(args.port)
     demo = getattr(args, "demo", False)
+    if command == "check":
+        return run_check(demo)
     over_http = command == "serve" and getattr(args, "transport", "stdio") == "http"
     try:
         settings = Settings.from_env()
@@ -79,8 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_http(settings, demo, args)
     if command == "serve":
         return serve_stdio(settings, demo)
-    with account(settings, demo) as settings:
-        return anyio.run(print_tool_result, settings, args)
+    try:
+        with account(settings, demo) as settings:
+            return anyio.run(print_tool_result, settings, args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED  # Ctrl-C: the person knows why; no traceback
 
 
 def _run_sandbox(port: int) -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Iterator
+from types import FrameType
 
 from lsq_mcp.cli.tool_commands import EXIT_OK, EXIT_USAGE, Commands
-from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts
+from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts, parse_grace
 
 logger = logging.getLogger("lsq_mcp")
 
@@ -30,6 +33,12 @@ def add_serve_command(commands: Commands, parents: list[argparse.ArgumentParser]
         help="a Host header to accept (repeatable; HOST:* for any port); overrides LSQ_MCP_ALLOWED_HOSTS "
         "(default: 127.0.0.1, localhost, [::1] and --host, on --port)",
     )
+    serve.add_argument(
+        "--grace",
+        metavar="SECONDS",
+        help="on SIGTERM, how long HTTP calls in flight may take to finish; overrides LSQ_MCP_GRACE_SECONDS "
+        "(default 10)",
+    )
 
 
 def port_number(value: str) -> int:
@@ -42,9 +51,19 @@ def port_number(value: str) -> int:
 def serve_stdio(settings: Settings, demo: bool) -> int:
     from lsq_mcp.server import create_server
 
+    # The SDK reads stdin in a worker thread that no signal interrupts: without this, SIGINT and
+    # SIGTERM would wait until the client next writes. Nothing is lost by leaving at once: every
+    # call is a read, and a call's place in a shared rate limit expires by itself.
+    signal.signal(signal.SIGINT, _leave_now)
+    signal.signal(signal.SIGTERM, _leave_now)
     with account(settings, demo) as settings:
         create_server(settings).run("stdio")
     return EXIT_OK
+
+
+def _leave_now(_signal: int, _frame: FrameType | None) -> None:
+    sys.stderr.flush()
+    os._exit(EXIT_OK)
 
 
 @contextlib.contextmanager
@@ -74,12 +93,14 @@ def http_settings(settings: Settings, args: argparse.Namespace) -> Settings:
     if args.allowed_host:
         hosts = tuple(h for value in args.allowed_host for h in parse_allowed_hosts(value, "--allowed-host"))
         settings = settings.with_overrides(mcp_allowed_hosts=hosts)
+    if args.grace is not None:
+        settings = settings.with_overrides(mcp_grace_seconds=parse_grace(args.grace, "--grace"))
     check_http_settings(settings, args.host)
     return settings
 
 
 def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
-    from lsq_mcp import http
+    from lsq_mcp import http, serving
 
     try:  # bound first: a port in use stops start-up before anything else starts
         sock = http.listen(args.host, args.port)
@@ -102,5 +123,5 @@ def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
                 "Listening on every address, but only loopback Host headers are accepted: set "
                 "LSQ_MCP_ALLOWED_HOSTS (or --allowed-host) to the names clients use to reach this server"
             )
-        http.run(app, sock)
+        serving.run(app, sock, grace=settings.mcp_grace_seconds)
     return EXIT_OK

@@ -46,6 +46,42 @@ def add_activities_command(commands: Commands, parents: list[argparse.ArgumentPa
     activities.set_defaults(tool="get_opportunity_activities", arguments=activities_arguments)
 
 
+def add_tasks_command(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
+    tasks = commands.add_parser(
+        "tasks",
+        parents=parents,
+        help="print an opportunity's tasks, open and overdue first",
+        description="Print the opportunity's tasks as the MCP tool get_opportunity_tasks returns them.",
+    )
+    tasks.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
+    add_json_flag(tasks)
+    tasks.set_defaults(
+        tool="get_opportunity_tasks", arguments=lambda args: {"opportunity_id": args.opportunity_id}
+    )
+
+
+def add_summary_command(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
+    summary = commands.add_parser(
+        "summary",
+        parents=parents,
+        help="print the state of a deal: details, activity counts, last activity, tasks",
+        description="Print the digest the MCP tool summarize_opportunity returns.",
+    )
+    summary.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
+    summary.add_argument("--since", help="count only activities created at or after this date (ISO 8601)")
+    summary.add_argument("--until", help="count only activities created at or before this date (ISO 8601)")
+    add_json_flag(summary)
+    summary.set_defaults(tool="summarize_opportunity", arguments=summary_arguments)
+
+
+def summary_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"opportunity_id": args.opportunity_id}
+    for name in ("since", "until"):
+        if getattr(args, name) is not None:
+            arguments[name] = getattr(args, name)
+    return arguments
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the structured result as JSON")
 
@@ -78,10 +114,16 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
         # The tool would say the same; without keys this command is a configuration error.
         print(f"lsq-mcp: {NotConfiguredError(settings.missing_keys)}", file=sys.stderr)
         return EXIT_USAGE
+    arguments = make_arguments(args)
+    server = create_server(settings)
+    # A bad argument is told before the server starts: starting it looks activity types up.
+    if invalid := await server.check_arguments(args.tool, arguments):
+        print(f"lsq-mcp: {invalid}", file=sys.stderr)
+        return EXIT_USAGE
     progress = _ProgressBar() if sys.stderr.isatty() else None
-    async with Client(create_server(settings)) as client:
+    async with Client(server) as client:
         result = await client.call_tool(
-            args.tool, make_arguments(args), progress_callback=progress.update if progress else None
+            args.tool, arguments, progress_callback=progress.update if progress else None
         )
     if progress:
         progress.close()

@@ -22,27 +22,19 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from lsq_mcp.pacing.limiter import WINDOW_MARGIN, LearnedLimit
+from lsq_mcp.pacing.limiter import WINDOW_MARGIN, QueuedLimiter
 from lsq_mcp.settings import RateLimit
 
 
-class SlidingWindowLimiter:
+class SlidingWindowLimiter(QueuedLimiter):
     """First come, first served: `async with limiter.slot():` waits for a place, then holds it."""
 
     def __init__(self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limit = LearnedLimit(limit)
+        super().__init__(limit)
         self._clock = clock
         self._finished: deque[float] = deque()
         self._in_flight = 0
         self._paused_until = 0.0
-        # anyio's lock queues its waiters in order, and only the head of the queue waits for a
-        # place: no busy loop, and a waiter cancelled in the queue simply leaves it.
-        self._lock = anyio.Lock()
-        self._changed = anyio.Event()
-
-    @property
-    def limit(self) -> RateLimit:
-        return self._limit.current
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -71,10 +63,6 @@ class SlidingWindowLimiter:
 
     async def aclose(self) -> None:
         pass
-
-    def _wake(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
 
     def _delay(self, now: float) -> float:
         """How long until a call may start: 0 now, `inf` until a call in flight finishes."""

@@ -22,7 +22,9 @@ that dies mid-call loses nothing but time: its in-flight entries expire by thems
 Within a process, waiters queue first come first served on a local lock and only the head of the
 queue asks Redis: it sleeps exactly as long as the script says, or polls every POLL_SECONDS
 (sooner when a call of its own finishes). Between processes, whoever asks first when a place
-frees up gets it. When Redis cannot be used, calls fail closed (see `lsq_mcp.redis_store`).
+frees up gets it. When Redis cannot be used, calls fail closed (see `lsq_mcp.redis_store`), and
+when the head of the queue finds Redis down, every call that was waiting behind it fails at once
+with the same error rather than each asking a silent Redis in turn.
 """
 
 from __future__ import annotations
@@ -36,14 +38,12 @@ from contextlib import asynccontextmanager
 import anyio
 
 from lsq_mcp.errors import RedisUnavailableError
-from lsq_mcp.pacing.limiter import WINDOW_MARGIN, LearnedLimit
+from lsq_mcp.pacing.limiter import LEARNED_FOR_SECONDS, WINDOW_MARGIN, QueuedLimiter
 from lsq_mcp.redis_store import IDLE_MS, RedisStore
 from lsq_mcp.settings import ConfigError, RateLimit, parse_rate_limit
 
 # How often the head of a process's queue asks again while every place is held by a call in flight.
 POLL_SECONDS = 0.025
-# A learned limit outlives the processes that learned it, but not forever: plans change.
-LEARNED_LIMIT_TTL_SECONDS = 86400
 
 _EXTEND_TTL = """
 local function extend(key, ms)
@@ -119,61 +119,69 @@ return 0
 )
 
 
-class RedisLimiter:
-    """The sliding-window limiter of `lsq_mcp.ratelimit`, its window kept in Redis for every process.
+class RedisLimiter(QueuedLimiter):
+    """The sliding-window limiter of `lsq_mcp.pacing.local`, its window kept in Redis for every process.
 
     `hold` is the longest one call can hold a place (the client bounds each attempt): an in-flight
     entry whose process died is forgotten `hold` + one window after it was admitted.
     """
 
     def __init__(self, store: RedisStore, limit: RateLimit, *, hold: float) -> None:
+        super().__init__(limit)
         self._store = store
-        self._limit = LearnedLimit(limit)
         self._hold_us = round(hold * 1_000_000)
         self._keys = [store.key(name) for name in ("finished", "in-flight", "limit", "paused")]
         # Call ids: this process's random token and a counter (nothing about the account or the host).
         token = secrets.token_hex(6)
         self._ids = (f"{token}:{n}" for n in itertools.count())
-        # anyio's lock queues its waiters in order, and only the head of the queue asks Redis.
-        self._lock = anyio.Lock()
-        self._changed = anyio.Event()
-
-    @property
-    def limit(self) -> RateLimit:
-        return self._limit.current
+        # Redis failures so far, and the last: a waiter that sees the count move fails with it.
+        self._failures = 0
+        self._last_failure: RedisUnavailableError | None = None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         call_id = next(self._ids)
         admitted = False
+        failures = self._failures
         try:
             async with self._lock:
-                while True:
-                    changed = self._changed
-                    wait = await self._acquire(call_id)
-                    if wait == 0:
-                        admitted = True
-                        break
-                    if wait is None:
-                        # Woken by a call of this process finishing, or polling for the others'.
-                        with anyio.move_on_after(POLL_SECONDS):
-                            await changed.wait()
-                    else:
-                        await anyio.sleep(wait)
+                if self._failures != failures and self._last_failure is not None:
+                    failed = self._last_failure  # while this call waited: Redis is down
+                    raise RedisUnavailableError(failed.address, failed.reason, retryable=failed.retryable)
+                admitted = await self._admit(call_id)
             yield
         finally:
             if admitted:
                 await self._finish(call_id)
-                self._changed.set()
-                self._changed = anyio.Event()
+                self._wake()
+
+    async def _admit(self, call_id: str) -> bool:
+        """Wait for a place for `call_id` in the shared window (the head of this process's queue)."""
+        while True:
+            changed = self._changed
+            try:
+                wait = await self._acquire(call_id)
+            except RedisUnavailableError as exc:
+                self._failures += 1
+                self._last_failure = exc
+                raise
+            if wait == 0:
+                return True
+            if wait is None:
+                # Woken by a call of this process finishing, or polling for the others'.
+                with anyio.move_on_after(POLL_SECONDS):
+                    await changed.wait()
+            else:
+                await anyio.sleep(wait)
 
     async def rate_limited(self, limit: RateLimit | None, pause: float) -> None:
         if limit is not None:
-            self._limit.adopt(limit, f"every process sharing Redis at {self._store.address}")
+            # What is shared is what this process paces to: within its own limit, and sane.
+            limit = self._limit.adopt(limit, f"every process sharing Redis at {self._store.address}")
         await self._store.run(
             RATE_LIMITED,
             self._keys[2:],
-            [str(limit) if limit else "", LEARNED_LIMIT_TTL_SECONDS, round(pause * 1_000_000)],
+            [str(limit) if limit else "", LEARNED_FOR_SECONDS, round(pause * 1_000_000)],
         )
 
     async def aclose(self) -> None:

@@ -104,6 +104,13 @@ class SandboxMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.state.started()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.state.finished()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         arrival = time.monotonic()
         body = await _read_body(receive)
         given: str = scope["path"]

@@ -175,6 +175,25 @@ class SandboxState:
         # (opportunity id, sort column, descending, event code) -> the activities in that order.
         self.orderings: dict[tuple[str, str, bool, int | None], list[Any]] = {}
         self._windows: dict[str, list[float]] = {}
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
+
+    # ---- requests in flight -------------------------------------------------------------------
+
+    def started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being served (a caller gone from an earlier test may have left
+        one that would take the next test's fault); False if one still is after `timeout` seconds."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     # ---- faults -------------------------------------------------------------------------------
 

@@ -2,16 +2,22 @@
 
 `argument(name, description)` gives the `Field` of an argument: its constraints come from
 `RULES[name]`, so the JSON Schema, the error text of `describe_invalid` and the README's
-argument table (`argument_table`) never disagree. A bad argument is refused before any API call.
+argument table never disagree. A bad argument is refused before any API call.
+
+Types are strict where pydantic's lax reading would give a wrong answer (`Rule.read`): a JSON
+boolean is never a number (`true` is not event code 1), a boolean is only true or false ("yes"
+is refused), a fraction is not a whole number; a whole number written as text ("10") is read.
+Sizes and integers are capped at what LeadSquared can take.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from lsq_mcp.api.window import Window, parse_edge
@@ -20,16 +26,39 @@ from lsq_mcp.tools.results import drop_null_default
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# LeadSquared's integers are 32-bit (.NET Int32): a larger one would fail there, or wrap.
+INT32_MAX = 2**31 - 1
+# page_index × page_size (at most 1000) is LeadSquared's row offset: it must fit in 32 bits as well.
+MAX_PAGE_INDEX = INT32_MAX // 1000
+# Field names: LeadSquared's are short (`mx_Custom_50`, `ActivityEvent_Note`); 100 of them is plenty.
+MAX_NAME_LENGTH = 100
+MAX_COLUMNS = 100
+
+
+def whole_number(value: Any) -> Any:
+    """A JSON boolean is never a number (pydantic would read `true` as 1); the rest pydantic reads."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    return value
+
+
+def boolean(value: Any) -> Any:
+    """Only true or false (pydantic would read "yes", "on" or 1 as true)."""
+    if not isinstance(value, bool):
+        raise ValueError("not a boolean")
+    return value
 
 
 @dataclass(frozen=True)
 class Rule:
-    """What one argument must be: `words` for people, `constraints` for pydantic and the schema."""
+    """What one argument must be: `words` for people, `constraints` for pydantic and the schema,
+    `read` (when pydantic's lax reading would accept what the rule does not) run on the value first."""
 
     words: str
     constraints: dict[str, Any] = field(default_factory=dict)
     # The rule as the README's table shows it, where shorter than `words`.
     short: str | None = None
+    read: Callable[[Any], Any] | None = None
 
 
 RULES: dict[str, Rule] = {
@@ -39,23 +68,40 @@ RULES: dict[str, Rule] = {
         "a GUID (8-4-4-4-12 hex digits, any case)",
     ),
     "activity_event_code": Rule(
-        "must be a whole number >= 0 (an activity type's event code)", {"ge": 0}, ">= 0"
+        f"must be a whole number >= 0 and <= {INT32_MAX} (an activity type's event code)",
+        {"ge": 0, "le": INT32_MAX},
+        ">= 0",
+        whole_number,
     ),
     "columns": Rule(
-        "must be a list of field names, each made of letters, digits and _ only",
-        short="field names, each `[A-Za-z0-9_]+`",
+        f"must be a list of at most {MAX_COLUMNS} field names, each of at most {MAX_NAME_LENGTH} "
+        "letters, digits and _",
+        {"max_length": MAX_COLUMNS},
+        f"at most {MAX_COLUMNS} field names, each `[A-Za-z0-9_]+`",
     ),
-    "column": Rule("must be a field name made of letters, digits and _ only", {"pattern": NAME_PATTERN}),
-    "page_index": Rule("must be a whole number >= 1", {"ge": 1}, ">= 1"),
-    "page_size": Rule("must be a whole number from 1 to 1000", {"ge": 1, "le": 1000}, "1 to 1000"),
+    "column": Rule(
+        f"must be a field name of at most {MAX_NAME_LENGTH} letters, digits and _",
+        {"pattern": NAME_PATTERN, "max_length": MAX_NAME_LENGTH},
+    ),
+    "page_index": Rule(
+        f"must be a whole number >= 1 and <= {MAX_PAGE_INDEX}",
+        {"ge": 1, "le": MAX_PAGE_INDEX},
+        ">= 1",
+        whole_number,
+    ),
+    "page_size": Rule(
+        "must be a whole number from 1 to 1000", {"ge": 1, "le": 1000}, "1 to 1000", whole_number
+    ),
     "sort_column": Rule(
-        "must be a field name made of letters, digits and _ only",
-        {"pattern": NAME_PATTERN},
+        f"must be a field name of at most {MAX_NAME_LENGTH} letters, digits and _",
+        {"pattern": NAME_PATTERN, "max_length": MAX_NAME_LENGTH},
         "`[A-Za-z0-9_]+`",
     ),
     "sort_direction": Rule('must be "newest_first" or "oldest_first"', short=""),
-    "fetch_all": Rule("must be true or false", short=""),
-    "max_activities": Rule("must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, "1 to 10000"),
+    "fetch_all": Rule("must be true or false", short="", read=boolean),
+    "max_activities": Rule(
+        "must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, "1 to 10000", whole_number
+    ),
     "lead_id": Rule("must be the lead's GUID, 8-4-4-4-12 hex digits", {"pattern": GUID_PATTERN}, "a GUID"),
     "email": Rule(
         "must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}, "an email address"
@@ -70,20 +116,29 @@ RULES: dict[str, Rule] = {
         short="the same forms: only activities created at or before it; a date alone includes that day",
     ),
     "opportunity_type": Rule(
-        "must be a whole number >= 0 (an opportunity type's code, e.g. 12002)", {"ge": 0}, ">= 0"
+        f"must be a whole number >= 0 and <= {INT32_MAX} (an opportunity type's code, e.g. 12002)",
+        {"ge": 0, "le": INT32_MAX},
+        ">= 0",
+        whole_number,
     ),
 }
 
 
 def argument(name: str, description: str, *, optional: bool = False) -> FieldInfo:
     """The `Field` of argument `name`, constrained by its rule. An `optional` one has no default shown:
-    leaving it out is the default."""
+    leaving it out is the default; its type carries the constraints (`constrained`), since on
+    `X | None` they would apply to null as well and show in the schema under names it does not know."""
+    rule = RULES[name]
     extra: dict[str, Any] = {"json_schema_extra": drop_null_default} if optional else {}
-    return Field(description=description, **RULES[name].constraints, **extra)  # type: ignore[no-any-return]
+    info: FieldInfo = Field(description=description, **({} if optional else rule.constraints), **extra)
+    if rule.read is not None:
+        info.metadata.append(BeforeValidator(rule.read))
+    return info
 
 
 def constrained(name: str) -> FieldInfo:
-    """The bare constraints of `name`'s rule, for an item of a list or the inside of an optional type."""
+    """The bare constraints of `name`'s rule, for an item of a list or the inside of an optional type
+    (`Annotated[int, constrained(name)] | Absent`)."""
     return Field(**RULES[name].constraints)  # type: ignore[no-any-return]
 
 

@@ -17,6 +17,7 @@ from lsq_mcp.api.walk import gather_all
 from lsq_mcp.text import dot_join, labelled
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
 from lsq_mcp.tools.context import ToolContext, deps
+from lsq_mcp.tools.opportunity import OpportunitySummary
 from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "Find opportunities"
@@ -70,18 +71,6 @@ async def find_lead_opportunities(
         return condense_lead(lead, lead_id, page.rows)
 
     return FoundOpportunities(leads=await gather_all([partial(read, lead, lid) for lead, lid in leads]))
-
-
-class OpportunitySummary(Compact):
-    id: str
-    name: str | Absent = None
-    status: str | Absent = None
-    stage: str | Absent = None
-    type_code: int | Absent = None
-    type_name: str | Absent = None
-    owner: str | Absent = None
-    created_at: str | Absent = None
-    modified_at: str | Absent = None
 
 
 class LeadSummary(Compact):

@@ -13,7 +13,7 @@ from lsq_mcp.api.values import blank_to_none, iso_utc, parse_date
 from lsq_mcp.text import dot_join, labelled
 from lsq_mcp.tools.arguments import argument
 from lsq_mcp.tools.context import ToolContext, deps
-from lsq_mcp.tools.results import Absent, ToolResult, answer
+from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "Get opportunity"
 DESCRIPTION = "One opportunity's details: name, type, status, stage, owner, value, dates, custom fields."
@@ -28,20 +28,25 @@ async def get_opportunity(
     return answer(render_opportunity(details), details)
 
 
-class OpportunityDetails(ToolResult):
-    """The structured result of `get_opportunity`."""
+class OpportunitySummary(Compact):
+    """An opportunity in brief, as `find_opportunities` lists it."""
 
     id: str
     name: str | Absent = None
-    type_code: int | Absent = None
-    type_name: str | Absent = None
     status: str | Absent = None
     stage: str | Absent = None
+    type_code: int | Absent = None
+    type_name: str | Absent = None
     owner: str | Absent = None
-    value: str | Absent = None
-    lead_id: str | Absent = None
     created_at: str | Absent = None
     modified_at: str | Absent = None
+
+
+class OpportunityDetails(OpportunitySummary, ToolResult):
+    """The structured result of `get_opportunity`: the summary, its value, lead and other fields."""
+
+    value: str | Absent = None
+    lead_id: str | Absent = None
     fields: dict[str, Any] | Absent = Field(None, description="Other non-empty fields, by display name")
 
 

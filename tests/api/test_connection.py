@@ -44,8 +44,9 @@ async def test_a_burst_within_the_right_limit_is_never_rejected(sandbox: Sandbox
     assert all(results)
     assert stats.rejected == 0
     assert stats.by_path[ACTIVITIES_PATH] == 30
-    # 30 calls and 6 lookups of field names at 8 per 0.5 s need four more windows after the first.
-    assert elapsed < 0.6 + 4 * 0.5 + 1.0
+    # 30 calls at 8 per 0.5 s need three more windows after the first (bench/rate_limit.py measures
+    # how close to that bound they come); the lookups of custom field names take their places too.
+    assert elapsed >= 3 * 0.5
 
 
 async def test_a_stricter_real_limit_is_learned_and_costs_at_most_one_window(
@@ -67,3 +68,7 @@ async def test_timeouts_are_retried(sandbox: SandboxServer) -> None:
     async with connect(sandbox, LSQ_TIMEOUT="0.3", LSQ_MAX_RETRIES="2") as client:
         data = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG}))
     assert data["returned"] == 25
+    # Two attempts were cut off at LSQ_TIMEOUT, not waited out (the sandbox would have answered
+    # each after 2 s), and the third was answered.
+    attempts = [r for r in sandbox.state.requests if r.path.endswith(ACTIVITIES)]
+    assert len(attempts) == 3

@@ -23,15 +23,18 @@ from tests.sandbox.helpers import (
     USER,
 )
 
+# Beyond this a start, a stop or an exit has hung (each takes well under a second).
+HANG_GUARD = 10.0
 
-def test_start_stop_is_fast_and_leaves_no_threads() -> None:
+
+def test_start_stop_does_not_hang_and_leaves_no_threads() -> None:
     before = set(threading.enumerate())
     started = time.monotonic()
     with SandboxServer() as one, SandboxServer() as two:
         assert one.port != two.port
         assert httpx2.get(one.url + USER, headers=KEY_HEADERS).status_code == 200
         assert httpx2.get(two.url + USER, headers=KEY_HEADERS).status_code == 200
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < HANG_GUARD
     assert set(threading.enumerate()) == before
 
 
@@ -49,7 +52,8 @@ def test_stop_does_not_wait_for_slow_faults() -> None:
     started = time.monotonic()
     sandbox.stop()
     caller.join(5)
-    assert time.monotonic() - started < 0.5
+    # Waiting for the fault would take 30 s.
+    assert time.monotonic() - started < HANG_GUARD
     assert results == [200]
     sandbox.stop()  # idempotent
 
@@ -105,6 +109,6 @@ def test_serve_forever_prints_one_line_and_stops_on_a_signal(signum: signal.Sign
         process.kill()
         process.wait()
     assert (process.returncode, stdout, stderr) == (0, "", "")
-    assert stopped_after < 3.0
+    assert stopped_after < HANG_GUARD
     with pytest.raises(httpx2.ConnectError):
         httpx2.get(f"http://127.0.0.1:{port}{USER}", headers=KEY_HEADERS)

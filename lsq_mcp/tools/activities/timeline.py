@@ -210,6 +210,11 @@ def _event_label(activity: Json) -> str:
     return f"[{activity['event_code']}]" if "event_code" in activity else "activity"
 
 
+def dated_line(activity: Json) -> str:
+    """One activity on a line of its own, its day first (`26 Feb 2025 12:10 Inbound Phone Call ...`)."""
+    return f"{_day(activity)} {_activity_line(activity, {}, {})}"
+
+
 def _activity_line(activity: Json, lead_names: Mapping[str, str], shared: Mapping[str, Any]) -> str:
     """The activity's line; what its type's line says of every activity of the type (`shared`) is
     left out."""

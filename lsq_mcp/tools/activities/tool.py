@@ -37,7 +37,7 @@ async def get_opportunity_activities(
         argument("activity_event_code", "Only this activity type (e.g. 22 = outbound call).", optional=True),
     ] = None,
     columns: Annotated[
-        list[Annotated[str, constrained("column")]] | Absent,
+        Annotated[list[Annotated[str, constrained("column")]], constrained("columns")] | Absent,
         argument("columns", 'Extra activity fields to return, e.g. ["mx_Custom_1"].', optional=True),
     ] = None,
     page_index: Annotated[int, argument("page_index", "Page number, from 1.")] = 1,
@@ -47,7 +47,7 @@ async def get_opportunity_activities(
     ] = DEFAULT_SORT_COLUMN,
     sort_direction: Annotated[SortDirection, Field(description="Order of the activities.")] = "newest_first",
     fetch_all: Annotated[
-        bool, Field(description="Read every page from page_index on, up to max_activities.")
+        bool, argument("fetch_all", "Read every page from page_index on, up to max_activities.")
     ] = False,
     max_activities: Annotated[
         int, argument("max_activities", "The cap for fetch_all and for a window.")
@@ -58,17 +58,10 @@ async def get_opportunity_activities(
     ] = None,
     until: Annotated[
         str | Absent,
-        argument(
-            "until", "Only activities created at or before this; a date includes its day.", optional=True
-        ),
+        argument("until", "Only activities created at or before this (a date: all of it).", optional=True),
     ] = None,
 ) -> Annotated[CallToolResult, ActivitiesResult]:
-    window = read_window(since, until)
-    if window is not None and sort_column != DEFAULT_SORT_COLUMN:
-        raise InvalidArgumentError(
-            f"Invalid arguments: a window (since/until) is read in order of creation time, so sort_column "
-            f"must be left out; got {sort_column!r}."
-        )
+    window = _window(since, until, sort_column)
     query = ActivitiesQuery(
         opportunity_id=opportunity_id,
         activity_event_code=activity_event_code,
@@ -91,6 +84,17 @@ async def get_opportunity_activities(
         on_progress=progress,
     )
     return answer(render_timeline(result), result)
+
+
+def _window(since: str | None, until: str | None, sort_column: str) -> Window | None:
+    """The window asked for, if any: read in order of creation time, so with no other sort column."""
+    window = read_window(since, until)
+    if window is not None and sort_column != DEFAULT_SORT_COLUMN:
+        raise InvalidArgumentError(
+            f"Invalid arguments: a window (since/until) is read in order of creation time, so sort_column "
+            f"must be left out; got {sort_column!r}."
+        )
+    return window
 
 
 async def read_activities(

@@ -279,6 +279,17 @@ async def test_fetch_all_result_matches_paging_by_hand(sandbox: SandboxServer) -
         ({"opportunity_id": OPP_BIG, "max_activities": 10001}, ["max_activities", "1 to 10000"]),
         ({"opportunity_id": OPP_BIG, "max_activities": 0}, ["max_activities", "1 to 10000"]),
         ({"opportunity_id": OPP_BIG, "page_size": 2.5}, ["page_size", "whole number"]),
+        # Strict types: a boolean is no number, and only true or false is a boolean.
+        ({"opportunity_id": OPP_BIG, "activity_event_code": True}, ["activity_event_code", "whole number"]),
+        ({"opportunity_id": OPP_BIG, "page_size": True}, ["page_size", "whole number"]),
+        ({"opportunity_id": OPP_BIG, "fetch_all": "yes"}, ["fetch_all", "true or false"]),
+        ({"opportunity_id": OPP_BIG, "fetch_all": 1}, ["fetch_all", "true or false"]),
+        # Caps: what LeadSquared can take, and no megabytes sent upstream.
+        ({"opportunity_id": OPP_BIG, "activity_event_code": 2**63}, ["activity_event_code", "2147483647"]),
+        ({"opportunity_id": OPP_BIG, "page_index": 10**30}, ["page_index", "2147483"]),
+        ({"opportunity_id": OPP_BIG, "columns": ["Status"] * 101}, ["columns", "at most 100 field names"]),
+        ({"opportunity_id": OPP_BIG, "columns": ["S" * 101]}, ["columns", "at most 100 letters"]),
+        ({"opportunity_id": OPP_BIG, "sort_column": "S" * 2**20}, ["sort_column", "at most 100 letters"]),
         ({}, ["opportunity_id", "required"]),
         ({"opportunity_id": OPP_BIG, "pageSize": 10}, ["pageSize", "not an argument"]),
     ],
@@ -295,6 +306,34 @@ async def test_invalid_arguments_are_refused_before_any_api_call(
     assert "No API call was made." in text
     assert not text.startswith("Error executing tool")
     assert calls_made_by_tools(sandbox) == []
+
+
+async def test_a_whole_number_as_text_and_an_explicit_null_are_read(sandbox: SandboxServer) -> None:
+    arguments = {"opportunity_id": OPP_BIG, "page_size": "10", "activity_event_code": None}
+    async with connect(sandbox) as client:
+        data = structured(await client.call_tool(TOOL, arguments))
+    assert data["returned"] == 10
+    (request,) = api_requests(sandbox)
+    assert request.body["Paging"]["PageSize"] == 10
+    assert "activityEventCode" not in request.query
+
+
+async def test_every_tools_schema_shows_its_caps_and_no_null(sandbox: SandboxServer) -> None:
+    async with connect(sandbox) as client:
+        tools = (await client.list_tools()).tools
+    for tool in tools:
+        schema = json.dumps(tool.input_schema)
+        assert "null" not in schema, tool.name
+        jsonschema.Draft202012Validator.check_schema(tool.input_schema)
+        for name, prop in tool.input_schema.get("properties", {}).items():
+            unknown = set(prop) & {"ge", "le", "gt", "lt", "max_length", "min_length"}
+            assert not unknown, f"{tool.name}.{name} shows pydantic's names {unknown}"
+    properties = {t.name: t for t in tools}[TOOL].input_schema["properties"]
+    assert properties["columns"]["maxItems"] == 100
+    assert properties["columns"]["items"]["maxLength"] == 100
+    assert properties["sort_column"]["maxLength"] == 100
+    assert properties["activity_event_code"]["maximum"] == 2**31 - 1
+    assert properties["page_index"]["maximum"] == (2**31 - 1) // 1000
 
 
 async def test_missing_keys_name_the_variables(sandbox: SandboxServer) -> None:

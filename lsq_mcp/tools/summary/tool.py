@@ -1,0 +1,130 @@
+"""`summarize_opportunity`: the state of a deal in one call (details, tasks, history counted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Annotated
+
+from mcp_types import CallToolResult
+
+from lsq_mcp.api.connection import Connection
+from lsq_mcp.api.endpoints import ActivitiesQuery, get_opportunity, get_tasks_of_opportunity
+from lsq_mcp.api.models import RawOpportunityDetails, RawTasks
+from lsq_mcp.api.values import iso_utc
+from lsq_mcp.api.walk import ProgressCallback, as_read, fetch_activities, fetch_window, gather_all
+from lsq_mcp.api.window import Window
+from lsq_mcp.errors import ApiError
+from lsq_mcp.tools.activities.tool import NAMES_WAIT_SECONDS
+from lsq_mcp.tools.arguments import argument, constrained, read_window
+from lsq_mcp.tools.context import ToolContext, deps
+from lsq_mcp.tools.opportunity import condense_opportunity
+from lsq_mcp.tools.results import Absent, answer
+from lsq_mcp.tools.summary.digest import render_digest
+from lsq_mcp.tools.summary.result import HistoryRead, SummaryResult, count_tasks, summarize_history
+from lsq_mcp.tools.tasks import condense_tasks
+
+TITLE = "Summarize opportunity"
+DESCRIPTION = """\
+Use first when asked how a deal is going or what is next. The state of one opportunity in one
+call: its details, its activity history counted by type and by person (first, last, days since
+the last, the newest activity), and its open and overdue tasks. since/until count one window.
+"""
+# The unit of the pages read: the walk reads pages of up to 1000 in multiples of it, and falls
+# back to it when the API refuses larger pages.
+HISTORY_PAGE_SIZE = 100
+# LeadSquared's answer when the keys' user may not see an opportunity's tasks: the summary goes on.
+TASKS_REFUSED = "MXUnAuthorizedAccessException"
+
+
+async def summarize_opportunity(
+    ctx: ToolContext,
+    opportunity_id: Annotated[str, argument("opportunity_id", "The opportunity's GUID.")],
+    since: Annotated[
+        str | Absent, argument("since", "Count only activities created at or after this.", optional=True)
+    ] = None,
+    until: Annotated[
+        str | Absent, argument("until", "Count only activities created at or before this.", optional=True)
+    ] = None,
+    max_activities: Annotated[
+        Annotated[int, constrained("max_activities")],
+        argument("max_activities", "The most activities read and counted."),
+    ] = 2000,
+) -> Annotated[CallToolResult, SummaryResult]:
+    window = read_window(since, until)
+
+    async def progress(done: int, planned: int) -> None:
+        await ctx.report_progress(done, planned, f"page {done} of {planned}")
+
+    services = deps(ctx)
+    parts = _Parts(services.conn, opportunity_id)
+    await gather_all(
+        [parts.read_details, parts.read_tasks, lambda: parts.read_history(window, max_activities, progress)]
+    )
+    names = await services.activity_types.names(wait=NAMES_WAIT_SECONDS)
+    result = parts.result(window, names, datetime.now(timezone.utc))
+    return answer(render_digest(result), result)
+
+
+async def read_history(
+    conn: Connection,
+    opportunity_id: str,
+    window: Window | None,
+    max_activities: int,
+    on_progress: ProgressCallback | None = None,
+) -> HistoryRead:
+    """The activities to count, newest first: all of them, or those of `window`, up to `max_activities`.
+
+    A window is read from the newest page to the first past its start (`fetch_window`); the reading is
+    complete when it holds every activity (of the window).
+    """
+    query = ActivitiesQuery(opportunity_id=opportunity_id, page_size=HISTORY_PAGE_SIZE)
+    if window is None:
+        total, rows = await fetch_activities(conn, query, max_activities, as_read, on_progress)
+        return HistoryRead(total, rows, complete=len(rows) >= total)
+    total, rows, more = await fetch_window(conn, query, window, max_activities, as_read, on_progress)
+    return HistoryRead(total, rows, complete=not more)
+
+
+@dataclass
+class _Parts:
+    """The three readings of a summary, made concurrently, and the result they give together."""
+
+    conn: Connection
+    opportunity_id: str
+    details: RawOpportunityDetails | None = None
+    tasks: RawTasks | None = None
+    tasks_unavailable: str | None = None
+    history: HistoryRead | None = None
+
+    async def read_details(self) -> None:
+        self.details = await get_opportunity(self.conn, self.opportunity_id)
+
+    async def read_tasks(self) -> None:
+        try:
+            self.tasks = await get_tasks_of_opportunity(self.conn, self.opportunity_id)
+        except ApiError as exc:
+            if exc.exception_type != TASKS_REFUSED:
+                raise
+            self.tasks_unavailable = str(exc)
+
+    async def read_history(
+        self, window: Window | None, max_activities: int, progress: ProgressCallback
+    ) -> None:
+        self.history = await read_history(self.conn, self.opportunity_id, window, max_activities, progress)
+
+    def result(self, window: Window | None, names: dict[int, str], now: datetime) -> SummaryResult:
+        # Both are set once gather_all has returned (it raises when a reading fails).
+        assert self.details is not None
+        assert self.history is not None
+        history, lead = summarize_history(self.history, self.opportunity_id, names, now)
+        return SummaryResult(
+            opportunity_id=self.opportunity_id,
+            opportunity=condense_opportunity(self.details, self.opportunity_id),
+            lead=lead,
+            since=iso_utc(window.since) if window else None,
+            until=iso_utc(window.until) if window else None,
+            history=history,
+            tasks=count_tasks(condense_tasks(self.tasks, self.opportunity_id, now)) if self.tasks else None,
+            tasks_unavailable=self.tasks_unavailable,
+        )

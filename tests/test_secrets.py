@@ -1,0 +1,129 @@
+"""No output, log line or error shows 8 consecutive characters of a key, however it is echoed.
+
+A hostile LeadSquared echoes the keys back every way it can (in ExceptionType, in a long message
+cut at the boundary, HTML-escaped in a 403 page, JSON-escaped, URL-encoded, in a header); the
+errors our server gives, through the MCP client and through the CLI's output and logs, never
+hold a piece of a key long enough to matter.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+
+from lsq_mcp.redaction import SECRET_WINDOW, redact
+from tests.conftest import LSQ_MCP, TOOL, text_of
+from tests.hostile import (
+    ACCESS_KEY,
+    OPP,
+    SECRET_KEY,
+    HostileServer,
+    Reply,
+    Request,
+    connect_to,
+    hostile_env,
+    json_reply,
+    types_or,
+)
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "mcp-T0ken/with+odd&chars<>$"
+
+
+def _json_escaped(text: str) -> str:
+    """As a .NET serialiser may write it: every character but letters and digits as \\uXXXX."""
+    return "".join(c if c.isalnum() else f"\\u{ord(c):04x}" for c in text)
+
+
+def _readings(text: str) -> list[str]:
+    """`text` as is and unescaped each way a reader might undo an escape."""
+    unjson = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
+    return [text, html.unescape(text), urllib.parse.unquote(text), unjson]
+
+
+def assert_no_piece_of_a_key(text: str, secrets: tuple[str, ...] = (ACCESS_KEY, SECRET_KEY)) -> None:
+    for reading in _readings(text):
+        for secret in secrets:
+            for i in range(len(secret) - SECRET_WINDOW + 1):
+                piece = secret[i : i + SECRET_WINDOW]
+                assert piece not in reading, f"{piece!r} of a key in {text!r}"
+
+
+def echoes() -> Iterator[Reply]:
+    """Every way of echoing the keys back, one answer each."""
+    for key in (ACCESS_KEY, SECRET_KEY):
+        yield json_reply({"Status": "Error", "ExceptionType": f"MX{key}", "ExceptionMessage": "no"}, 500)
+        for before in (250, 270, 280, 290, 295, 299):  # cut somewhere in the key by the 300-character clip
+            yield json_reply({"Status": "Error", "ExceptionMessage": "x" * before + key}, 500)
+        for before in (170, 185, 195, 199):  # the 200-character excerpt of a page that is not JSON
+            page = f"<html><body>{'x' * before}{html.escape(key)}</body></html>"
+            yield Reply(403, {"Content-Type": "text/html"}, page.encode())
+            url_encoded = f"{'x' * before}{urllib.parse.quote(key)}"
+            yield Reply(403, {"Content-Type": "text/plain"}, url_encoded.encode())
+        yield Reply(418, body=f'{{"echo": "{_json_escaped(key)}"}}'.encode())
+        yield Reply(401, body=json.dumps({"Message": f"Key {key} refused"}).encode())
+        yield Reply(429, {"Content-Type": "text/plain"}, f"API calls exceeded the limit, key {key}".encode())
+        yield Reply(200, {"Content-Encoding": f"gzip, {key}"}, b"not gzip at all")
+        yield json_reply({"RecordCount": 1, "List": [{"ActivityEvent_Note": {"key": key}}]})
+
+
+async def test_keys_echoed_every_way_never_reach_the_model() -> None:
+    replies = list(echoes())
+    queue = iter(replies)
+
+    def answer(_: Request) -> Reply:
+        return next(queue)
+
+    texts = []
+    with HostileServer(types_or(answer)) as hostile:
+        async with connect_to(hostile) as client:
+            for _ in replies:
+                result = await client.call_tool(TOOL, {"opportunity_id": OPP})
+                assert result.is_error
+                texts.append(text_of(result))
+    for text in texts:
+        assert_no_piece_of_a_key(text)
+    # Not vacuous: most answers put a key where the error quotes them (the rest past the clip).
+    assert sum("[redacted]" in text for text in texts) >= len(texts) // 2
+
+
+def test_the_cli_output_and_logs_never_show_a_key() -> None:
+    body = {
+        "Status": "Error",
+        "ExceptionType": f"MX{ACCESS_KEY}",
+        "ExceptionMessage": f"{'x' * 290}{SECRET_KEY} / {html.escape(ACCESS_KEY)} / {TOKEN}",
+    }
+    with HostileServer(types_or(lambda _: json_reply(body, 500))) as hostile:
+        env = {"PATH": "/usr/bin:/bin", **hostile_env(hostile, LSQ_MCP_TOKEN=TOKEN)}
+        done = subprocess.run(
+            [LSQ_MCP, "activities", OPP], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    assert done.returncode == 1, done.stderr
+    assert "500" in done.stderr
+    assert_no_piece_of_a_key(done.stdout + done.stderr, (ACCESS_KEY, SECRET_KEY, TOKEN))
+
+
+@pytest.mark.parametrize("secret", [ACCESS_KEY, SECRET_KEY, TOKEN, "0123456789abcdef" * 2])
+def test_redact_leaves_no_piece_of_a_secret_cut_anywhere_or_escaped_any_way(secret: str) -> None:
+    forms = [
+        secret,
+        html.escape(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        _json_escaped(secret),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret, safe="").lower(),
+        urllib.parse.quote_plus(secret),
+    ]
+    for form in forms:
+        for start in range(len(form)):
+            for end in range(start + SECRET_WINDOW, len(form) + 1, 3):
+                text = redact(f"before {form[start:end]} after", [secret])
+                assert_no_piece_of_a_key(text, (secret,))
