@@ -138,23 +138,16 @@ class CachedLookup(Generic[T]):
 class ActivityTypeCache:
     """The account's activity types, looked up in the background (see the module's docstring)."""
 
-    def __init__(
-        self,
-        conn: Connection,
-        *,
-        shared: SharedCache | None = None,
-        ttl: float = TTL_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, conn: Connection, *, shared: SharedCache | None = None) -> None:
         self._conn = conn
         self._lookup: CachedLookup[list[RawActivityType]] = CachedLookup(
             SHARED_NAME,
             partial(get_activity_types, conn),
             ACTIVITY_TYPES,
             shared=shared,
-            ttl=ttl,
+            ttl=TTL_SECONDS,
             quiet=RETRY_AFTER_FAILURE_SECONDS,
-            clock=clock,
+            clock=time.monotonic,
         )
         self._group: TaskGroup | None = None
         self._refreshed = anyio.Event()
@@ -213,15 +206,17 @@ class ActivityFieldNames:
         conn: Connection,
         *,
         shared: SharedCache | None = None,
-        ttl: float = TTL_SECONDS,
-        quiet: float = FIELD_NAMES_RETRY_AFTER_FAILURE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._conn = conn
-        self._shared = shared
-        self._ttl = ttl
-        self._quiet = quiet
-        self._clock = clock
+        # Each code's lookup: an hour's life, 10 minutes' quiet after a failure.
+        self._new_lookup = partial(
+            CachedLookup,
+            shared=shared,
+            ttl=TTL_SECONDS,
+            quiet=FIELD_NAMES_RETRY_AFTER_FAILURE_SECONDS,
+            clock=clock,
+        )
         self._lookups: dict[int, CachedLookup[RawActivitySetting]] = {}
         # Each code's names, with the setting they were read from (read again when that changes).
         self._names: dict[int, tuple[RawActivitySetting, dict[str, str]]] = {}
@@ -242,14 +237,10 @@ class ActivityFieldNames:
 
     def _lookup(self, code: int) -> CachedLookup[RawActivitySetting]:
         if code not in self._lookups:
-            self._lookups[code] = CachedLookup(
+            self._lookups[code] = self._new_lookup(
                 SETTING_SHARED_NAME.format(code=code),
                 partial(get_activity_setting, self._conn, code),
                 ACTIVITY_SETTING,
-                shared=self._shared,
-                ttl=self._ttl,
-                quiet=self._quiet,
-                clock=self._clock,
             )
         return self._lookups[code]
 
