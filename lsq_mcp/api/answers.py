@@ -61,7 +61,6 @@ def read_answer(
     if status == 429 or exception_type == RATE_LIMIT_EXCEPTION:
         said = message or scrub(raw, secrets, 300) or None
         raise rate_limit_error(status, headers, exception_type, said, window)
-    excerpt = scrub(raw, secrets, 200)
     if status == 200 and exception_type is None and message is None and body is not None:
         try:
             return parse(body)
@@ -72,7 +71,8 @@ def read_answer(
                 raise MalformedResponseError(status=status, excerpt=value, field=where) from None
         except (ValueError, TypeError):
             pass
-    raise _failure(status, exception_type, message, excerpt=excerpt, host=host)
+    # Scrubbed only now: a successful answer (a page of 1,000 rows is 1 MB) needs no excerpt.
+    raise _failure(status, exception_type, message, excerpt=scrub(raw, secrets, 200), host=host)
 
 
 def _inside(error: ValidationError) -> str | None:
