@@ -75,8 +75,9 @@ def last_contact(catalog: Catalog, now: datetime) -> list[str]:
     newest = max(
         (a for a in acts(catalog, OPP_BIG) if a.row["ActivityEvent"] in CONTACTS), key=lambda a: a.created
     )
-    how = label(catalog, newest.row["ActivityEvent"])
-    return [f"{minute(newest.created)} · {how} · by {newest.row['PACreatedByName']}"]
+    kind = catalog.activity_type(int(newest.row["ActivityEvent"])) or {}
+    # As the timeline writes an activity: time, type by name, who.
+    return [f"{minute(newest.created)} {kind.get('DisplayName')} by {newest.row['PACreatedByName']}"]
 
 
 def days_since_last(catalog: Catalog, now: datetime) -> list[str]:

@@ -211,8 +211,9 @@ def _event_label(activity: Json) -> str:
 
 
 def dated_line(activity: Json) -> str:
-    """One activity on a line of its own, its day first (`26 Feb 2025 12:10 Inbound Phone Call ...`)."""
-    return f"{_day(activity)} {_activity_line(activity, {}, {})}"
+    """One activity on a line of its own, its date first (`2025-02-26 12:10 Inbound Phone Call ...`)."""
+    created = str(activity.get("created_at", ""))
+    return f"{created[:10] if _is_iso(created) else _day(activity)} {_activity_line(activity, {}, {})}"
 
 
 def _activity_line(activity: Json, lead_names: Mapping[str, str], shared: Mapping[str, Any]) -> str:
