@@ -75,7 +75,7 @@ def last_contact(catalog: Catalog, now: datetime) -> list[str]:
     newest = max(
         (a for a in acts(catalog, OPP_BIG) if a.row["ActivityEvent"] in CONTACTS), key=lambda a: a.created
     )
-    kind = catalog.activity_type(int(newest.row["ActivityEvent"])) or {}
+    kind = catalog.activity_type(int(newest.row["ActivityEvent"] or 0)) or {}
     # As the timeline writes an activity: time, type by name, who.
     return [f"{minute(newest.created)} {kind.get('DisplayName')} by {newest.row['PACreatedByName']}"]
 
