@@ -221,33 +221,30 @@ class RawField(BaseModel):
     data_type: Text = Field(None, alias="DataType")
 
 
-class RawActivitySetting(BaseModel):
-    """`CustomActivity/GetActivitySetting?code=N`: an activity type and its custom fields' names."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: Text = Field(None, alias="ID")
-    name: Text = Field(None, alias="Name")
-    display_name: Text = Field(None, alias="DisplayName")
-    fields: Annotated[list[RawField], BeforeValidator(lambda v: [] if v is None else v)] = Field(
-        default_factory=list, alias="Fields"
-    )
-
-
-class RawOpportunityDetails(BaseModel):
-    """`GetOpportunityDetails`."""
+class RawWithFields(BaseModel):
+    """Something LeadSquared describes with its custom fields' names (and values): an activity type
+    (`GetActivitySetting`) or an opportunity (`GetOpportunityDetails`)."""
 
     model_config = ConfigDict(extra="allow")
 
     id: Text = Field(None, validation_alias=AliasChoices("ID", "Id", "OpportunityId"))
     name: Text = Field(None, alias="Name")
     display_name: Text = Field(None, alias="DisplayName")
-    type_code: LooseInt = Field(None, alias="OpportunityEvent")
-    type_name: Text = Field(None, alias="OpportunityEventName")
-    lead_id: Text = Field(None, alias="RelatedProspectId")
     fields: Annotated[list[RawField], BeforeValidator(lambda v: [] if v is None else v)] = Field(
         default_factory=list, alias="Fields"
     )
+
+
+class RawActivitySetting(RawWithFields):
+    """`CustomActivity/GetActivitySetting?code=N`: an activity type and its custom fields' names."""
+
+
+class RawOpportunityDetails(RawWithFields):
+    """`GetOpportunityDetails`."""
+
+    type_code: LooseInt = Field(None, alias="OpportunityEvent")
+    type_name: Text = Field(None, alias="OpportunityEventName")
+    lead_id: Text = Field(None, alias="RelatedProspectId")
 
 
 class RawLead(BaseModel):

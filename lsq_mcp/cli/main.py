@@ -18,9 +18,7 @@ from lsq_mcp.cli.serve import account, add_serve_command, http_settings, port_nu
 from lsq_mcp.cli.tool_commands import (
     EXIT_OK,
     EXIT_USAGE,
-    add_activities_command,
-    add_summary_command,
-    add_tasks_command,
+    add_tool_commands,
     print_tool_result,
 )
 from lsq_mcp.logs import configure_logging
@@ -58,10 +56,8 @@ def build_parser(*, sandbox_help: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lsq-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_serve_command(commands, [demo])
-    add_activities_command(commands, [demo])
+    add_tool_commands(commands, [demo])
     add_check_command(commands, [demo])
-    add_summary_command(commands, [demo])
-    add_tasks_command(commands, [demo])
     commands.add_parser(
         "sandbox",
         parents=[demo],  # accepted like on every command; the sandbox is the demo account already

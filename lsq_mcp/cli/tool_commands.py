@@ -22,14 +22,40 @@ USAGE_ERRORS = frozenset({"InvalidArgumentError", "NotConfiguredError"})
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def add_activities_command(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
-    activities = commands.add_parser(
+def tool_command(
+    commands: Commands,
+    parents: list[argparse.ArgumentParser],
+    name: str,
+    *,
+    tool: str,
+    arguments: Callable[[argparse.Namespace], dict[str, Any]],
+    about: str,
+    window: bool = False,
+) -> argparse.ArgumentParser:
+    """A command that prints what `tool` returns for one opportunity (`--json`: its structured
+    content), with `--since`/`--until` when the tool reads a `window`."""
+    parser = commands.add_parser(name, parents=parents, help=about, description=f"{about} ({tool}).")
+    parser.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
+    if window:
+        parser.add_argument("--since", metavar="D", help="only activities created at or after D (ISO 8601)")
+        parser.add_argument(
+            "--until", metavar="D", help="only activities created at or before D (a date: that whole day)"
+        )
+    parser.add_argument("--json", action="store_true", help="print the structured result as JSON")
+    parser.set_defaults(tool=tool, arguments=arguments)
+    return parser
+
+
+def add_tool_commands(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
+    activities = tool_command(
+        commands,
+        parents,
         "activities",
-        parents=parents,
-        help="print an opportunity's activity timeline",
-        description="Print the condensed activity timeline the MCP tool returns, e.g. to check credentials.",
+        tool="get_opportunity_activities",
+        arguments=activities_arguments,
+        about="print an opportunity's activity timeline",
+        window=True,
     )
-    activities.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
     activities.add_argument("--event-code", type=int, help="only activities of this event code")
     activities.add_argument("--page", type=int, default=1, help="page index, from 1")
     activities.add_argument("--page-size", type=int, default=25, help="activities per page, 1 to 1000")
@@ -38,52 +64,28 @@ def add_activities_command(commands: Commands, parents: list[argparse.ArgumentPa
     activities.add_argument(
         "--max-activities", type=int, default=500, help="cap for --all and a window (default 500)"
     )
-    activities.add_argument("--since", metavar="D", help="only activities created at or after D (ISO 8601)")
-    activities.add_argument(
-        "--until", metavar="D", help="only activities created at or before D (a date: that day)"
-    )
-    add_json_flag(activities)
-    activities.set_defaults(tool="get_opportunity_activities", arguments=activities_arguments)
-
-
-def add_tasks_command(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
-    tasks = commands.add_parser(
+    tool_command(
+        commands,
+        parents,
         "tasks",
-        parents=parents,
-        help="print an opportunity's tasks, open and overdue first",
-        description="Print the opportunity's tasks as the MCP tool get_opportunity_tasks returns them.",
+        tool="get_opportunity_tasks",
+        arguments=lambda args: {"opportunity_id": args.opportunity_id},
+        about="print an opportunity's tasks, open and overdue first",
     )
-    tasks.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
-    add_json_flag(tasks)
-    tasks.set_defaults(
-        tool="get_opportunity_tasks", arguments=lambda args: {"opportunity_id": args.opportunity_id}
-    )
-
-
-def add_summary_command(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
-    summary = commands.add_parser(
+    tool_command(
+        commands,
+        parents,
         "summary",
-        parents=parents,
-        help="print the state of a deal: details, activity counts, last activity, tasks",
-        description="Print the digest the MCP tool summarize_opportunity returns.",
+        tool="summarize_opportunity",
+        arguments=lambda args: {"opportunity_id": args.opportunity_id} | window_arguments(args),
+        about="print the state of a deal: details, activity counts, last activity, tasks",
+        window=True,
     )
-    summary.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
-    summary.add_argument("--since", help="count only activities created at or after this date (ISO 8601)")
-    summary.add_argument("--until", help="count only activities created at or before this date (ISO 8601)")
-    add_json_flag(summary)
-    summary.set_defaults(tool="summarize_opportunity", arguments=summary_arguments)
 
 
-def summary_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"opportunity_id": args.opportunity_id}
-    for name in ("since", "until"):
-        if getattr(args, name) is not None:
-            arguments[name] = getattr(args, name)
-    return arguments
-
-
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the structured result as JSON")
+def window_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """`since` and `until`, where the command line gives them."""
+    return {edge: getattr(args, edge) for edge in ("since", "until") if getattr(args, edge) is not None}
 
 
 def activities_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,9 +99,8 @@ def activities_arguments(args: argparse.Namespace) -> dict[str, Any]:
         arguments["activity_event_code"] = args.event_code
     if args.all:
         arguments |= {"fetch_all": True, "max_activities": args.max_activities}
-    for edge in ("since", "until"):
-        if getattr(args, edge) is not None:
-            arguments |= {edge: getattr(args, edge), "max_activities": args.max_activities}
+    if window := window_arguments(args):
+        arguments |= window | {"max_activities": args.max_activities}
     return arguments
 
 
