@@ -59,6 +59,8 @@ class Rule:
     # The rule as the README's table shows it, where shorter than `words`.
     short: str | None = None
     read: Callable[[Any], Any] | None = None
+    # What leaving an optional argument out means, for the README's table.
+    absent: str = "none"
 
 
 RULES: dict[str, Rule] = {
@@ -72,12 +74,14 @@ RULES: dict[str, Rule] = {
         {"ge": 0, "le": INT32_MAX},
         ">= 0",
         whole_number,
+        absent="all types",
     ),
     "columns": Rule(
         f"must be a list of at most {MAX_COLUMNS} field names, each of at most {MAX_NAME_LENGTH} "
         "letters, digits and _",
         {"max_length": MAX_COLUMNS},
         f"at most {MAX_COLUMNS} field names, each `[A-Za-z0-9_]+`",
+        absent="the standard fields",
     ),
     "column": Rule(
         f"must be a field name of at most {MAX_NAME_LENGTH} letters, digits and _",
@@ -108,18 +112,20 @@ RULES: dict[str, Rule] = {
     ),
     "since": Rule(
         "must be an ISO 8601 date (2025-03-01) or date-time (2025-03-01T09:30:00Z), no later than until",
-        short="ISO 8601 date or date-time: only activities created at or after it",
+        short="ISO 8601 date (`2025-03-01`: the start of that day, UTC) or date-time "
+        "(`2025-03-01T09:30:00Z`; an offset is honoured, none means UTC)",
     ),
     "until": Rule(
         "must be an ISO 8601 date (2025-03-01, that whole day) or date-time (2025-03-01T18:00:00Z), "
         "no earlier than since",
-        short="the same forms: only activities created at or before it; a date alone includes that day",
+        short="the same forms; a date alone includes that whole day",
     ),
     "opportunity_type": Rule(
         f"must be a whole number >= 0 and <= {INT32_MAX} (an opportunity type's code, e.g. 12002)",
         {"ge": 0, "le": INT32_MAX},
         ">= 0",
         whole_number,
+        absent="all types",
     ),
 }
 
@@ -198,3 +204,36 @@ def read_window(since: str | None, until: str | None) -> Window | None:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def argument_table(schema: dict[str, Any]) -> str:
+    """The README's table of a tool's arguments, from its input schema and `RULES`: the same rules
+    the schema enforces and the errors quote."""
+    rows = ["| argument | type | rule | default | meaning |", "| --- | --- | --- | --- | --- |"]
+    for name, prop in schema.get("properties", {}).items():
+        rule = RULES.get(name)
+        shown = rule.short if rule is not None and rule.short is not None else ""
+        rows.append(
+            f"| `{name}` | {_type_words(prop)} | {shown} | {_default_words(name, prop, schema)} | "
+            f"{prop.get('description', '')} |"
+        )
+    return "\n".join(rows)
+
+
+def _type_words(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return " or ".join(f'`"{value}"`' for value in prop["enum"])
+    if prop.get("type") == "array":
+        return f"list of {prop.get('items', {}).get('type', 'value')}s"
+    return str(prop.get("type", "any"))
+
+
+def _default_words(name: str, prop: dict[str, Any], schema: dict[str, Any]) -> str:
+    if name in schema.get("required", []):
+        return "required"
+    if "default" not in prop:
+        return RULES[name].absent if name in RULES else "none"
+    default = prop["default"]
+    if isinstance(default, bool):
+        return str(default).lower()
+    return f"`{default}`" if isinstance(default, str) else str(default)
