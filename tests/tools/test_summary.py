@@ -127,14 +127,21 @@ async def test_the_history_is_counted_as_the_sandbox_holds_it(
     assert lines[-1].startswith("For detail: get_opportunity_activities")
 
 
-async def test_one_large_page_and_three_calls_in_all(sandbox: SandboxServer) -> None:
-    await summarize(sandbox, opportunity_id=OPP_BIG)
+async def test_one_large_page_and_one_lookup_of_the_last_activitys_field_names(
+    sandbox: SandboxServer,
+) -> None:
+    data, text = await summarize(sandbox, opportunity_id=OPP_BIG)
     calls = calls_made_by_tools(sandbox)
     assert sorted(call.path.rsplit("/", 1)[-1] for call in calls) == [
         ACTIVITIES,
+        "GetActivitySetting",
         "GetOpportunityDetails",
         "RetrieveTasksByOpportunityId",
     ]
+    # The newest activity is an email: its custom fields under the names its type gives them.
+    assert set(data["history"]["last"]["fields"]) == {"Email Subject", "Email Status"}
+    assert "Email Subject=" in text
+    assert "mx_Custom_" not in text
     page = next(call for call in calls if call.path.endswith(ACTIVITIES)).body["Paging"]
     assert page == {"PageIndex": 1, "PageSize": 1000}
 

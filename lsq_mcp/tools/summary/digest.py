@@ -7,18 +7,15 @@ free text is clipped, so even the shortest form fits. Pure functions of the stru
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from lsq_mcp.text import clip, dot_join, labelled
+from lsq_mcp.tokens import within
 from lsq_mcp.tools.activities.timeline import dated_line
 from lsq_mcp.tools.summary.result import History, SummaryResult, TaskCounts
 from lsq_mcp.tools.tasks import short_time, task_line
 
 DIGEST_TOKENS = 2000
-# A conservative estimate of tokens from UTF-8 bytes: dates and numbers, the densest text here,
-# take about 1.6 bytes a token (cl100k); words and CJK characters take more.
-BYTES_PER_TOKEN = 1.5
 NAME_LIMIT = 80
 DESCRIPTION_LIMIT = 80
 # The last activity's line (its note is clipped already, its other parts are not).
@@ -43,15 +40,11 @@ class _Shown:
 _FORMS = (_Shown(15, 10, 10), _Shown(10, 6, 6), _Shown(6, 4, 4), _Shown(3, 2, 2), _Shown(1, 1, 1))
 
 
-def estimate_tokens(text: str) -> int:
-    return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
-
-
 def render_digest(result: SummaryResult, budget: int = DIGEST_TOKENS) -> str:
     text = ""
     for shown in _FORMS:
         text = "\n".join(line for line in _lines(result, shown) if line)
-        if estimate_tokens(text) <= budget:
+        if within(text, budget):
             break
     return text
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from pydantic import Field
 
@@ -92,19 +93,30 @@ class HistoryRead:
     complete: bool
 
 
+def newest_activity(rows: Sequence[RawActivity]) -> RawActivity | None:
+    """The activity created last (the first one when none has a readable date)."""
+    dated = [row for row in rows if isinstance(row.created_at, datetime)]
+    return max(dated, key=lambda row: cast(datetime, row.created_at)) if dated else _first(rows)
+
+
 def summarize_history(
-    read: HistoryRead, opportunity_id: str, names: Mapping[int, str], now: datetime
+    read: HistoryRead,
+    opportunity_id: str,
+    names: Mapping[int, str],
+    field_names: Mapping[int, Mapping[str, str]],
+    now: datetime,
 ) -> tuple[History, Lead | None]:
-    """The history's counts and newest activity, and the lead it belongs to, as of `now`."""
-    dated = [(row, row.created_at) for row in read.rows if isinstance(row.created_at, datetime)]
-    newest = max(dated, key=lambda pair: pair[1]) if dated else None
-    last_at = newest[1] if newest else None
-    last, lead = _newest_activity(newest[0] if newest else _first(read.rows), opportunity_id, names)
+    """The history's counts and newest activity (its custom fields under `field_names`), and the lead
+    it belongs to, as of `now`."""
+    dated = [row.created_at for row in read.rows if isinstance(row.created_at, datetime)]
+    newest = newest_activity(read.rows)
+    last_at = max(dated) if dated else None
+    last, lead = _newest_activity(newest, opportunity_id, names, field_names)
     history = History(
         counted=len(read.rows),
         total=read.total,
         complete=read.complete,
-        first_at=iso_utc(min(when for _, when in dated)) if dated else None,
+        first_at=iso_utc(min(dated)) if dated else None,
         last_at=iso_utc(last_at),
         days_since_last=(now - last_at).days if last_at else None,
         by_type=_by_type(read.rows, names) or None,
@@ -119,13 +131,16 @@ def _first(rows: Sequence[RawActivity]) -> RawActivity | None:
 
 
 def _newest_activity(
-    row: RawActivity | None, opportunity_id: str, names: Mapping[int, str]
+    row: RawActivity | None,
+    opportunity_id: str,
+    names: Mapping[int, str],
+    field_names: Mapping[int, Mapping[str, str]],
 ) -> tuple[Activity | None, Lead | None]:
     """The activity condensed as get_opportunity_activities does it, named, and its lead."""
     if row is None:
         return None, None
     condenser = Condenser(opportunity_id)
-    activities = condenser.add([row], names, {})
+    activities = condenser.add([row], names, field_names)
     result = condenser.result(
         PageRequest(opportunity_id, 1, 1, "newest_first"), 1, activities, has_more=False, next_page=None
     )

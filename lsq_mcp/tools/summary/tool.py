@@ -21,7 +21,13 @@ from lsq_mcp.tools.context import ToolContext, deps
 from lsq_mcp.tools.opportunity import condense_opportunity
 from lsq_mcp.tools.results import Absent, answer
 from lsq_mcp.tools.summary.digest import render_digest
-from lsq_mcp.tools.summary.result import HistoryRead, SummaryResult, count_tasks, summarize_history
+from lsq_mcp.tools.summary.result import (
+    HistoryRead,
+    SummaryResult,
+    count_tasks,
+    newest_activity,
+    summarize_history,
+)
 from lsq_mcp.tools.tasks import condense_tasks
 
 TITLE = "Summarize opportunity"
@@ -62,7 +68,10 @@ async def summarize_opportunity(
         [parts.read_details, parts.read_tasks, lambda: parts.read_history(window, max_activities, progress)]
     )
     names = await services.activity_types.names(wait=NAMES_WAIT_SECONDS)
-    result = parts.result(window, names, datetime.now(timezone.utc))
+    newest = newest_activity(parts.history.rows) if parts.history else None
+    codes = {newest.event_code} if newest and newest.event_code is not None else set()
+    field_names = await services.field_names.names(codes)
+    result = parts.result(window, names, field_names, datetime.now(timezone.utc))
     return answer(render_digest(result), result)
 
 
@@ -113,11 +122,17 @@ class _Parts:
     ) -> None:
         self.history = await read_history(self.conn, self.opportunity_id, window, max_activities, progress)
 
-    def result(self, window: Window | None, names: dict[int, str], now: datetime) -> SummaryResult:
+    def result(
+        self,
+        window: Window | None,
+        names: dict[int, str],
+        field_names: dict[int, dict[str, str]],
+        now: datetime,
+    ) -> SummaryResult:
         # Both are set once gather_all has returned (it raises when a reading fails).
         assert self.details is not None
         assert self.history is not None
-        history, lead = summarize_history(self.history, self.opportunity_id, names, now)
+        history, lead = summarize_history(self.history, self.opportunity_id, names, field_names, now)
         return SummaryResult(
             opportunity_id=self.opportunity_id,
             opportunity=condense_opportunity(self.details, self.opportunity_id),
