@@ -1,16 +1,24 @@
 """Keeping secrets (the keys, the MCP token) out of every output, log line and error.
 
-One function, `redact`, used everywhere text may carry a secret: errors quoting LeadSquared
-(through `scrub`, which redacts before it clips), the log filter (`lsq_mcp.logs`), Redis's error
-texts. It removes every piece of SECRET_WINDOW consecutive characters of a secret, as is or
-escaped once, so no echo, however escaped, cut or shortened, shows one.
+One function, `redact`, used everywhere text may carry a secret: every tool result (the server
+scrubs each one, data included: LeadSquared may echo a key in a note or a custom field), errors
+quoting LeadSquared (through `scrub`, which redacts before it clips), the log filter
+(`lsq_mcp.logs`), Redis's error texts. It removes every piece of SECRET_WINDOW consecutive
+characters of a secret, in any case, as is or escaped once, so no echo, however escaped, cut or
+shortened, shows one. A text that holds none, even decoded, is passed through at C speed.
+
+A secret shorter than SECRET_WINDOW is left alone: every piece of text that held one of its
+letters would go (a one-letter token would blank every `x`), and no key is that short.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote
 
 from lsq_mcp.text import clip
 
@@ -33,7 +41,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     entities, %XX, JSON escapes, even mixed). Any piece of a secret long enough to matter goes,
     wherever text was cut, so redaction does not depend on where a message is shortened."""
     windows = _windows(secrets)
-    if not windows or not text:
+    if not windows or not text or not _may_hold(text, windows):
         return text
     units = [(m.start(), m.end(), _unescape(m.group())) for m in _UNIT.finditer(text)]
     plain = [(i, i + 1, c) for i, c in enumerate(text)]
@@ -54,15 +62,30 @@ def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
 
 
 def _windows(secrets: Iterable[str]) -> dict[int, set[str]]:
-    """Every SECRET_WINDOW-character piece of each secret (a shorter secret whole), by length."""
-    windows: dict[int, set[str]] = {}
-    for secret in secrets:
-        size = min(SECRET_WINDOW, len(secret))
-        if size:
-            windows.setdefault(size, set()).update(
-                secret[i : i + size] for i in range(len(secret) - size + 1)
-            )
-    return windows
+    """Every SECRET_WINDOW-character piece of each secret long enough to have one, lower-cased."""
+    pieces = {
+        secret[i : i + SECRET_WINDOW].lower()
+        for secret in secrets
+        for i in range(len(secret) - SECRET_WINDOW + 1)
+    }
+    return {SECRET_WINDOW: pieces} if pieces else {}
+
+
+_JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
+
+
+def _may_hold(text: str, windows: dict[int, set[str]]) -> bool:
+    """Whether `text`, as is or with its escapes decoded one kind after another, may hold a piece:
+    a quick look, in C, before the exact search (which decodes each character on its own)."""
+    stages = [text]
+    for decode in (_json_unescape, html.unescape, unquote, html.unescape):
+        stages.append(decode(stages[-1]))
+    seen = "\0".join(stages).lower()
+    return any(piece in seen for pieces in windows.values() for piece in pieces)
+
+
+def _json_unescape(text: str) -> str:
+    return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
 
 
 def _unescape(unit: str) -> str:
@@ -79,7 +102,7 @@ def _unescape(unit: str) -> str:
 
 def _covered(units: list[tuple[int, int, str]], windows: dict[int, set[str]]) -> list[tuple[int, int]]:
     """The spans of `text` (units: start, end, the character it stands for) that spell a window."""
-    chars = "".join(c for _, _, c in units)
+    chars = "".join(c for _, _, c in units).lower()
     return [
         (units[i][0], units[i + size - 1][1])
         for size, pieces in windows.items()
@@ -96,3 +119,23 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def redact_data(data: Any, secrets: Iterable[str]) -> Any:
+    """JSON-like `data` (a tool's structured result) with every string redacted, keys included; as
+    it is when its JSON holds no piece of a secret (one quick look over the whole)."""
+    secrets = tuple(secrets)
+    windows = _windows(secrets)
+    if not windows or data is None or not _may_hold(json.dumps(data, ensure_ascii=False), windows):
+        return data
+    return _redacted(data, secrets)
+
+
+def _redacted(data: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(data, str):
+        return redact(data, secrets)
+    if isinstance(data, dict):
+        return {redact(str(k), secrets): _redacted(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_redacted(item, secrets) for item in data]
+    return data

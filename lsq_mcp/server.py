@@ -33,6 +33,7 @@ from lsq_mcp.api.connection import Connection, longest_attempt, longest_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
+from lsq_mcp.redaction import redact, redact_data
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, find, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
@@ -91,29 +92,31 @@ def deal_history(opportunity_id: Annotated[str, Field(description="The opportuni
 
 
 class LeadSquaredServer(MCPServer[Deps]):
-    """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix."""
+    """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix, and whose
+    every tool result is scrubbed of `secrets` (LeadSquared may echo a key in any field)."""
 
     _arguments: dict[str, list[str]] | None = None
+    secrets: tuple[str, ...] = ()
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Deps, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         try:
-            known = (await self._argument_names()).get(name)
-            if known is not None and (unknown := unknown_arguments(name, set(arguments), known)):
+            if (unknown := await self._unknown_arguments(name, arguments)) is not None:
                 raise unknown
-            return await super().call_tool(name, arguments, context)
+            result = await super().call_tool(name, arguments, context)
         except (ToolError, InvalidArgumentError) as exc:
-            failure = _failure(exc)
-            if failure is exc and isinstance(exc, UnexpectedToolError):
-                raise  # a crash: the SDK logs it and shows the model a generic text
-            if isinstance(failure, LeadSquaredError):
-                logger.info("%s failed: %s", name, failure)
-            return CallToolResult(
-                content=[TextContent(type="text", text=str(failure))],
-                is_error=True,
-                _meta={ERROR_KIND_META: type(failure).__name__},
-            )
+            result = _error_result(name, exc)
+        if not isinstance(result, CallToolResult):
+            return result
+        content = [
+            block.model_copy(update={"text": redact(block.text, self.secrets)})
+            if isinstance(block, TextContent)
+            else block
+            for block in result.content
+        ]
+        structured = redact_data(result.structured_content, self.secrets)
+        return result.model_copy(update={"content": content, "structured_content": structured})
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[Deps, Any] | None = None
@@ -132,8 +135,7 @@ class LeadSquaredServer(MCPServer[Deps]):
     async def check_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
         """What a call of tool `name` would be refused for before any API call, or None; without a
         session, so that a one-shot caller (the CLI) starts nothing (no look-ups) for a bad call."""
-        known = (await self._argument_names()).get(name)
-        if known is not None and (unknown := unknown_arguments(name, set(arguments), known)):
+        if (unknown := await self._unknown_arguments(name, arguments)) is not None:
             return unknown
         tool = self._tool_manager.get_tool(name)
         try:
@@ -143,13 +145,30 @@ class LeadSquaredServer(MCPServer[Deps]):
             return describe_invalid(exc)
         return None
 
-    async def _argument_names(self) -> dict[str, list[str]]:
-        """Each tool's argument names, read once: the tools do not change once the server is built."""
+    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
+        """The error for arguments tool `name` does not take. Each tool's argument names are read
+        once: the tools do not change once the server is built."""
         if self._arguments is None:
             self._arguments = {
                 tool.name: list(tool.input_schema.get("properties", {})) for tool in await self.list_tools()
             }
-        return self._arguments
+        known = self._arguments.get(name)
+        return None if known is None else unknown_arguments(name, set(arguments), known)
+
+
+def _error_result(name: str, exc: Exception) -> CallToolResult:
+    """The tool error for a failed call: its text, and its kind in `_meta`; a crash is raised again
+    (the SDK logs it and shows the model a generic text)."""
+    failure = _failure(exc)
+    if failure is exc and isinstance(exc, UnexpectedToolError):
+        raise exc
+    if isinstance(failure, LeadSquaredError):
+        logger.info("%s failed: %s", name, failure)
+    return CallToolResult(
+        content=[TextContent(type="text", text=str(failure))],
+        is_error=True,
+        _meta={ERROR_KIND_META: type(failure).__name__},
+    )
 
 
 def _failure(exc: Exception) -> Exception:
@@ -186,6 +205,7 @@ def create_server(
     server = LeadSquaredServer(
         SERVER_NAME, title="LeadSquared", instructions=INSTRUCTIONS, version=__version__, lifespan=lifespan
     )
+    server.secrets = settings.secrets
     for function, title, description in TOOLS:
         server.add_tool(function, title=title, description=description, annotations=READ_ONLY)
     server.prompt(

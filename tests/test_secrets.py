@@ -29,6 +29,8 @@ from tests.hostile import (
     connect_to,
     hostile_env,
     json_reply,
+    page,
+    row,
     types_or,
 )
 
@@ -92,6 +94,25 @@ async def test_keys_echoed_every_way_never_reach_the_model() -> None:
         assert_no_piece_of_a_key(text)
     # Not vacuous: most answers put a key where the error quotes them (the rest past the clip).
     assert sum("[redacted]" in text for text in texts) >= len(texts) // 2
+
+
+async def test_keys_echoed_in_the_data_of_a_good_answer_never_reach_the_model() -> None:
+    # A successful page whose note, custom field, unreadable date and lead name hold a key (or its
+    # upper case, or a piece of it HTML-escaped), as a LeadSquared user could have typed it.
+    rows = [
+        row(1, ActivityEvent_Note=f"the key is {SECRET_KEY}", mx_Custom_1=ACCESS_KEY.upper()),
+        row(2, PACreatedOn={"x": SECRET_KEY}, LeadName=html.escape(ACCESS_KEY[3:15])),
+    ]
+    with HostileServer(types_or(lambda _: page(rows))) as hostile:
+        async with connect_to(hostile) as client:
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP})
+    assert not result.is_error, text_of(result)
+    data = json.dumps(result.structured_content, ensure_ascii=False)
+    for shown in (text_of(result), data, data.upper(), text_of(result).upper()):
+        assert_no_piece_of_a_key(shown, (ACCESS_KEY.upper(), SECRET_KEY.upper()))
+    assert "[redacted]" in text_of(result)
+    assert result.structured_content is not None
+    assert result.structured_content["returned"] == 2  # the rows stay; only the secrets go
 
 
 def test_the_cli_output_and_logs_never_show_a_key() -> None:

@@ -31,7 +31,7 @@ from lsq_mcp.sandbox.records import (
     fmt,
 )
 
-SANDBOX_ACCESS_KEY = "u$r0sandbox-access-key-0000000001"
+SANDBOX_ACCESS_KEY = "u$r0sandbox-access-key-7c41e9d2b5"
 SANDBOX_SECRET_KEY = "sandbox-secret-key-6b1d4e0f9a2c"  # noqa: S105 (public demo key)
 
 # --------------------------------------------------------------------------------------------
