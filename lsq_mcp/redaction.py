@@ -17,6 +17,8 @@ import html
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -37,15 +39,15 @@ _LONGEST_ESCAPE = 10
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """`text` with every run of characters that holds SECRET_WINDOW consecutive characters of a
-    secret (the whole secret, if shorter) replaced by a placeholder: as is, or escaped once (HTML
-    entities, %XX, JSON escapes, even mixed). Any piece of a secret long enough to matter goes,
-    wherever text was cut, so redaction does not depend on where a message is shortened."""
-    windows = _windows(secrets)
-    if not windows or not text or not _may_hold(text, windows):
+    secret replaced by a placeholder: in any case, as is, or escaped once (HTML entities, %XX, JSON
+    escapes, even mixed). Any piece of a secret long enough to matter goes, wherever text was cut,
+    so redaction does not depend on where a message is shortened."""
+    pieces = _pieces(tuple(secrets))
+    if pieces is None or not text or not pieces.may_be_in(text):
         return text
     units = [(m.start(), m.end(), _unescape(m.group())) for m in _UNIT.finditer(text)]
     plain = [(i, i + 1, c) for i, c in enumerate(text)]
-    spans = _covered(units, windows) + _covered(plain, windows)
+    spans = pieces.spelled_by(units) + pieces.spelled_by(plain)
     if not spans:
         return text
     parts, at = [], 0
@@ -55,33 +57,84 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return "".join(parts) + text[at:]
 
 
+def redact_data(data: Any, secrets: Iterable[str]) -> Any:
+    """JSON-like `data` (a tool's structured result) with every string redacted, keys included; as
+    it is when its JSON holds no piece of a secret (one quick look over the whole)."""
+    secrets = tuple(secrets)
+    pieces = _pieces(secrets)
+    if pieces is None or data is None or not pieces.may_be_in(json.dumps(data, ensure_ascii=False)):
+        return data
+    return _redacted(data, secrets)
+
+
 def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
     """At most `limit` characters of upstream `text` on one line, redacted first, then clipped: a
     secret cut by the clip cannot slip through. Only the start that can be shown is read."""
     return clip(redact(text[: limit + SECRET_WINDOW * _LONGEST_ESCAPE], secrets), limit)
 
 
-def _windows(secrets: Iterable[str]) -> dict[int, set[str]]:
-    """Every SECRET_WINDOW-character piece of each secret long enough to have one, lower-cased."""
-    pieces = {
-        secret[i : i + SECRET_WINDOW].lower()
-        for secret in secrets
-        for i in range(len(secret) - SECRET_WINDOW + 1)
-    }
-    return {SECRET_WINDOW: pieces} if pieces else {}
-
-
+# An escape that could stand for a character of a secret (a JSON `\"` or `\n` cannot).
+_ESCAPE_HINT = re.compile(
+    r"\\u[0-9A-Fa-f]{4}|\\/|%[0-9A-Fa-f]{2}|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos)"
+)
 _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
+# Every SECRET_WINDOW-character piece of a secret holds one of its runs of _ANCHOR characters that
+# start at a multiple of _ANCHOR: where none occurs, no piece does.
+_ANCHOR = 4
 
 
-def _may_hold(text: str, windows: dict[int, set[str]]) -> bool:
-    """Whether `text`, as is or with its escapes decoded one kind after another, may hold a piece:
-    a quick look, in C, before the exact search (which decodes each character on its own)."""
-    stages = [text]
-    for decode in (_json_unescape, html.unescape, unquote, html.unescape):
-        stages.append(decode(stages[-1]))
-    seen = "\0".join(stages).lower()
-    return any(piece in seen for pieces in windows.values() for piece in pieces)
+@dataclass(frozen=True)
+class _Pieces:
+    """The lower-cased pieces of some secrets, and their anchors."""
+
+    pieces: frozenset[str]
+    anchors: frozenset[str]
+
+    def may_be_in(self, text: str) -> bool:
+        """Whether `text`, as is or with its escapes decoded one kind after another, may hold a piece:
+        a quick look (in C, but around an anchor) before the exact search, which decodes each
+        character on its own."""
+        stages = [text]
+        if _ESCAPE_HINT.search(text):
+            for decode in (_json_unescape, html.unescape, unquote, html.unescape):
+                stages.append(decode(stages[-1]))
+        return any(self._around_anchors(stage.lower()) for stage in dict.fromkeys(stages))
+
+    def spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+        """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
+        chars = "".join(c for _, _, c in units).lower()
+        return [
+            (units[i][0], units[i + SECRET_WINDOW - 1][1])
+            for i in range(len(chars) - SECRET_WINDOW + 1)
+            if chars[i : i + SECRET_WINDOW] in self.pieces
+        ]
+
+    def _around_anchors(self, text: str) -> bool:
+        reach = SECRET_WINDOW - 1
+        for anchor in self.anchors:
+            at = text.find(anchor)
+            while at != -1:
+                around = text[max(0, at - reach) : at + reach + 1]
+                if any(around[i : i + SECRET_WINDOW] in self.pieces for i in range(len(around) - reach)):
+                    return True
+                at = text.find(anchor, at + 1)
+        return False
+
+
+@lru_cache(maxsize=8)
+def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
+    """The pieces of the secrets long enough to have one (None when none is)."""
+    long_enough = [secret.lower() for secret in secrets if len(secret) >= SECRET_WINDOW]
+    if not long_enough:
+        return None
+    return _Pieces(
+        pieces=frozenset(
+            s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
+        ),
+        anchors=frozenset(
+            s[j : j + _ANCHOR] for s in long_enough for j in range(0, len(s) - _ANCHOR + 1, _ANCHOR)
+        ),
+    )
 
 
 def _json_unescape(text: str) -> str:
@@ -100,17 +153,6 @@ def _unescape(unit: str) -> str:
     return chr(int(unit[2:], 16)) if len(unit) == 6 else unit[1]
 
 
-def _covered(units: list[tuple[int, int, str]], windows: dict[int, set[str]]) -> list[tuple[int, int]]:
-    """The spans of `text` (units: start, end, the character it stands for) that spell a window."""
-    chars = "".join(c for _, _, c in units).lower()
-    return [
-        (units[i][0], units[i + size - 1][1])
-        for size, pieces in windows.items()
-        for i in range(len(chars) - size + 1)
-        if chars[i : i + size] in pieces
-    ]
-
-
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -119,16 +161,6 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-
-
-def redact_data(data: Any, secrets: Iterable[str]) -> Any:
-    """JSON-like `data` (a tool's structured result) with every string redacted, keys included; as
-    it is when its JSON holds no piece of a secret (one quick look over the whole)."""
-    secrets = tuple(secrets)
-    windows = _windows(secrets)
-    if not windows or data is None or not _may_hold(json.dumps(data, ensure_ascii=False), windows):
-        return data
-    return _redacted(data, secrets)
 
 
 def _redacted(data: Any, secrets: tuple[str, ...]) -> Any:
