@@ -75,9 +75,10 @@ Tell me the history of the LeadSquared opportunity {opportunity_id}.
 
 1. Call summarize_opportunity with opportunity_id "{opportunity_id}" for the deal's state: its
    details, its activities counted by type and by person, the last one, and its open and overdue tasks.
-2. Call get_opportunity_activities with opportunity_id "{opportunity_id}", sort_direction
-   "oldest_first" and fetch_all true to read the activities the question needs: a window
-   (since/until) or one type (activity_event_code) when that is enough, every one when not.
+2. Call get_opportunity_activities with opportunity_id "{opportunity_id}" for the activities the
+   question needs: a window (since/until, with page_size 200 so that it takes few calls) or one
+   type (activity_event_code) when that is enough, fetch_all true for every one when not. Keep
+   the default order, newest first: a window's reading then stops at its start.
 3. Call get_opportunity_tasks with opportunity_id "{opportunity_id}" for the next steps: what is
    open, what is overdue, who owns it.
 4. Write a short history: how the deal started, the main turns (meetings, demos, proposals,

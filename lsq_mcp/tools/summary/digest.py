@@ -92,7 +92,8 @@ def _history_line(result: SummaryResult) -> str:
         return scope + "."
     span = f"{_day(history.first_at)} to {_day(history.last_at)}" if history.first_at else "no readable dates"
     ago = history.days_since_last
-    last = f"; last activity {ago} day{'' if ago == 1 else 's'} ago" if ago is not None else ""
+    of = " in this window" if result.since or result.until else ""
+    last = f"; last activity{of} {ago} day{'' if ago == 1 else 's'} ago" if ago is not None else ""
     return f"{scope}, {span}{last}. Times UTC."
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -12,7 +12,14 @@ from lsq_mcp.api.connection import Connection
 from lsq_mcp.api.endpoints import ActivitiesQuery, get_opportunity, get_tasks_of_opportunity
 from lsq_mcp.api.models import RawOpportunityDetails, RawTasks
 from lsq_mcp.api.values import iso_utc
-from lsq_mcp.api.walk import ProgressCallback, as_read, fetch_activities, fetch_window, gather_all
+from lsq_mcp.api.walk import (
+    MAX_PAGE_SIZE,
+    ProgressCallback,
+    as_read,
+    fetch_activities,
+    fetch_window,
+    gather_all,
+)
 from lsq_mcp.api.window import Window
 from lsq_mcp.errors import ApiError
 from lsq_mcp.tools.activities.tool import NAMES_WAIT_SECONDS
@@ -84,13 +91,14 @@ async def read_history(
 ) -> HistoryRead:
     """The activities to count, newest first: all of them, or those of `window`, up to `max_activities`.
 
-    A window is read from the newest page to the first past its start (`fetch_window`); the reading is
-    complete when it holds every activity (of the window).
+    A window is read in the largest pages, from the newest to the first past its start
+    (`fetch_window`); the reading is complete when it holds every activity (of the window).
     """
     query = ActivitiesQuery(opportunity_id=opportunity_id, page_size=HISTORY_PAGE_SIZE)
     if window is None:
         total, rows = await fetch_activities(conn, query, max_activities, as_read, on_progress)
         return HistoryRead(total, rows, complete=len(rows) >= total)
+    query = replace(query, page_size=MAX_PAGE_SIZE)
     total, rows, more = await fetch_window(conn, query, window, max_activities, as_read, on_progress)
     return HistoryRead(total, rows, complete=not more)
 
