@@ -227,6 +227,18 @@ class RateLimitError(ApiError):
         )
 
 
+# What to do about LeadSquared's logical errors, by exception type.
+_LOGICAL_FIX = "Check the arguments and that the keys' user may see this record; if it persists, try later."
+_CHECK_ID = "Check the id: it must be one of this account's records (find_opportunities finds them)."
+_LOGICAL_FIXES = {
+    "MXUnAuthorizedAccessException": "The user of these keys may not see this: ask a LeadSquared "
+    "administrator for the permission, or use the keys of a user who has it.",
+    "MXInvalidEntityException": _CHECK_ID,
+    "MXInvalidEntityReferenceException": _CHECK_ID,
+    "MXInvalidInputException": "Check the arguments against LeadSquared's rules.",
+}
+
+
 class ServerError(ApiError):
     """A failure on LeadSquared's side. `retryable` when it looks transient: a 502/503/504, or a 500
     that says nothing. `excerpt` is the start of a body that is not LeadSquared's error shape."""
@@ -252,7 +264,8 @@ class ServerError(ApiError):
             )
         if self.said_anything:
             # A LeadSquared error body: a logical error, whatever the status (200 included).
-            return f"LeadSquared answered {self.status} with an error: {self.said}."
+            fix = _LOGICAL_FIXES.get(self.exception_type or "", _LOGICAL_FIX)
+            return f"LeadSquared answered {self.status} with an error: {self.said}. {fix}"
         if self.status == 500:
             return (
                 "LeadSquared answered 500 (server error) with no detail. It is usually temporary: "

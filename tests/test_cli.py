@@ -300,3 +300,10 @@ def test_tasks_and_summary_exit_codes(args: list[str], code: int, says: str) -> 
     assert done.returncode == code
     assert says in done.stderr
     assert done.stdout == ""
+
+
+def test_a_failed_call_is_said_once() -> None:
+    # The refused tasks of the sandbox's restricted deal: one line, no log line repeating it.
+    done = run("--demo", "tasks", OPP_RESTRICTED)
+    assert done.returncode == 1
+    assert done.stderr.count("MXUnAuthorizedAccessException") == 1, done.stderr

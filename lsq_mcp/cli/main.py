@@ -7,6 +7,7 @@ In stdio mode stdout carries only the MCP protocol; everything else goes to stde
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -86,11 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"lsq-mcp: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.secrets)
-    if over_http:
-        return serve_http(settings, demo, args)
     if command == "serve":
-        return serve_stdio(settings, demo)
+        configure_logging(settings.secrets)
+        return serve_http(settings, demo, args) if over_http else serve_stdio(settings, demo)
+    # A command's answer says what went wrong itself: its log lines would only say it twice.
+    configure_logging(settings.secrets, logging.WARNING)
     try:
         with account(settings, demo) as settings:
             return anyio.run(print_tool_result, settings, args)
