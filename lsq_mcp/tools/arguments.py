@@ -51,28 +51,31 @@ def boolean(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Rule:
-    """What one argument must be: `words` for people, `constraints` for pydantic and the schema,
-    `read` (when pydantic's lax reading would accept what the rule does not) run on the value first."""
+    """What one argument must be: `words` for people (the error text, and the README's table),
+    `constraints` for pydantic and the schema, `read` (when pydantic's lax reading would accept what
+    the rule does not) run on the value first, `absent` what leaving an optional one out means."""
 
     words: str
     constraints: dict[str, Any] = field(default_factory=dict)
-    # The rule as the README's table shows it, where shorter than `words`.
-    short: str | None = None
     read: Callable[[Any], Any] | None = None
-    # What leaving an optional argument out means, for the README's table.
     absent: str = "none"
 
+    @property
+    def short(self) -> str:
+        """The words as the README's table shows them: what the argument must be."""
+        return self.words.removeprefix("must be ")
+
+
+_A_GUID = "8-4-4-4-12 hex digits, any case"
 
 RULES: dict[str, Rule] = {
     "opportunity_id": Rule(
-        "must be the opportunity's GUID, 8-4-4-4-12 hex digits (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
+        f"must be the opportunity's GUID, {_A_GUID} (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
         {"pattern": GUID_PATTERN},
-        "a GUID (8-4-4-4-12 hex digits, any case)",
     ),
     "activity_event_code": Rule(
-        f"must be a whole number >= 0 and <= {INT32_MAX} (an activity type's event code)",
+        f"must be a whole number from 0 to {INT32_MAX} (an activity type's event code)",
         {"ge": 0, "le": INT32_MAX},
-        ">= 0",
         whole_number,
         absent="all types",
     ),
@@ -80,7 +83,6 @@ RULES: dict[str, Rule] = {
         f"must be a list of at most {MAX_COLUMNS} field names, each of at most {MAX_NAME_LENGTH} "
         "letters, digits and _",
         {"max_length": MAX_COLUMNS},
-        f"at most {MAX_COLUMNS} field names, each `[A-Za-z0-9_]+`",
         absent="the standard fields",
     ),
     "column": Rule(
@@ -88,42 +90,28 @@ RULES: dict[str, Rule] = {
         {"pattern": NAME_PATTERN, "max_length": MAX_NAME_LENGTH},
     ),
     "page_index": Rule(
-        f"must be a whole number >= 1 and <= {MAX_PAGE_INDEX}",
-        {"ge": 1, "le": MAX_PAGE_INDEX},
-        ">= 1",
-        whole_number,
+        f"must be a whole number from 1 to {MAX_PAGE_INDEX}", {"ge": 1, "le": MAX_PAGE_INDEX}, whole_number
     ),
-    "page_size": Rule(
-        "must be a whole number from 1 to 1000", {"ge": 1, "le": 1000}, "1 to 1000", whole_number
-    ),
+    "page_size": Rule("must be a whole number from 1 to 1000", {"ge": 1, "le": 1000}, whole_number),
     "sort_column": Rule(
         f"must be a field name of at most {MAX_NAME_LENGTH} letters, digits and _",
         {"pattern": NAME_PATTERN, "max_length": MAX_NAME_LENGTH},
-        "`[A-Za-z0-9_]+`",
     ),
-    "sort_direction": Rule('must be "newest_first" or "oldest_first"', short=""),
-    "fetch_all": Rule("must be true or false", short="", read=boolean),
-    "max_activities": Rule(
-        "must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, "1 to 10000", whole_number
-    ),
-    "lead_id": Rule("must be the lead's GUID, 8-4-4-4-12 hex digits", {"pattern": GUID_PATTERN}, "a GUID"),
-    "email": Rule(
-        "must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}, "an email address"
-    ),
+    "sort_direction": Rule('must be "newest_first" or "oldest_first"'),
+    "fetch_all": Rule("must be true or false", read=boolean),
+    "max_activities": Rule("must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, whole_number),
+    "lead_id": Rule(f"must be the lead's GUID, {_A_GUID}", {"pattern": GUID_PATTERN}),
+    "email": Rule("must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}),
     "since": Rule(
-        "must be an ISO 8601 date (2025-03-01) or date-time (2025-03-01T09:30:00Z), no later than until",
-        short="ISO 8601 date (`2025-03-01`: the start of that day, UTC) or date-time "
-        "(`2025-03-01T09:30:00Z`; an offset is honoured, none means UTC)",
+        "must be an ISO 8601 date (2025-03-01: the start of that day, UTC) or date-time "
+        "(2025-03-01T09:30:00Z; an offset is honoured, none means UTC)"
     ),
     "until": Rule(
-        "must be an ISO 8601 date (2025-03-01, that whole day) or date-time (2025-03-01T18:00:00Z), "
-        "no earlier than since",
-        short="the same forms; a date alone includes that whole day",
+        "must be an ISO 8601 date (2025-03-01: all of that day) or date-time (2025-03-01T18:00:00Z)"
     ),
     "opportunity_type": Rule(
-        f"must be a whole number >= 0 and <= {INT32_MAX} (an opportunity type's code, e.g. 12002)",
+        f"must be a whole number from 0 to {INT32_MAX} (an opportunity type's code, e.g. 12002)",
         {"ge": 0, "le": INT32_MAX},
-        ">= 0",
         whole_number,
         absent="all types",
     ),
@@ -212,7 +200,7 @@ def argument_table(schema: dict[str, Any]) -> str:
     rows = ["| argument | type | rule | default | meaning |", "| --- | --- | --- | --- | --- |"]
     for name, prop in schema.get("properties", {}).items():
         rule = RULES.get(name)
-        shown = rule.short if rule is not None and rule.short is not None else ""
+        shown = rule.short if rule is not None else ""
         rows.append(
             f"| `{name}` | {_type_words(prop)} | {shown} | {_default_words(name, prop, schema)} | "
             f"{prop.get('description', '')} |"

@@ -267,10 +267,10 @@ async def test_fetch_all_result_matches_paging_by_hand(sandbox: SandboxServer) -
     [
         ({"opportunity_id": "not-a-guid"}, ["opportunity_id", "GUID"]),
         ({"opportunity_id": OPP_BIG + "0"}, ["opportunity_id", "GUID"]),
-        ({"opportunity_id": OPP_BIG, "activity_event_code": -1}, ["activity_event_code", ">= 0"]),
+        ({"opportunity_id": OPP_BIG, "activity_event_code": -1}, ["activity_event_code", "from 0 to"]),
         ({"opportunity_id": OPP_BIG, "columns": ["Status", "bad col"]}, ["columns", "letters, digits and _"]),
         ({"opportunity_id": OPP_BIG, "columns": "Status"}, ["columns", "list"]),
-        ({"opportunity_id": OPP_BIG, "page_index": 0}, ["page_index", ">= 1"]),
+        ({"opportunity_id": OPP_BIG, "page_index": 0}, ["page_index", "from 1 to"]),
         ({"opportunity_id": OPP_BIG, "page_size": 1001}, ["page_size", "1 to 1000"]),
         ({"opportunity_id": OPP_BIG, "page_size": 0}, ["page_size", "1 to 1000"]),
         ({"opportunity_id": OPP_BIG, "sort_column": "Created On;"}, ["sort_column", "letters, digits and _"]),
