@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import re
 
-# Scrubbing lives in `lsq_mcp.redaction`; `redact` is still importable from here.
-from lsq_mcp.redaction import redact as redact
-
 # An API host named in LeadSquared's 401 message: where the account really lives.
 _API_HOST_RE = re.compile(r"\b(api[\w-]*\.leadsquared\.com)\b", re.IGNORECASE)
 # 502, 503, 504: a gateway's or a busy server's answer, worth another try whatever its body says.
@@ -60,16 +57,25 @@ def _seconds(value: float) -> str:
 
 
 class LeadSquaredError(Exception):
-    """A LeadSquared API call failed; the message is written for the person or model reading it."""
+    """A LeadSquared API call failed; the message is written for the person or model reading it.
+
+    Each kind sets its attributes, then `super().__init__(self.describe())`: the message is built
+    from the attributes in one place, `describe`."""
 
     retryable = False
+
+    def describe(self) -> str:
+        raise NotImplementedError
 
 
 class NotConfiguredError(LeadSquaredError):
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
-        super().__init__(
-            f"LeadSquared keys are not configured: set {' and '.join(missing)} in the MCP server's "
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        return (
+            f"LeadSquared keys are not configured: set {' and '.join(self.missing)} in the MCP server's "
             "environment (LeadSquared → My Profile → Settings → API and Webhooks), "
             "or run it with --demo to try the sandbox."
         )
@@ -83,9 +89,12 @@ class UnreachableError(LeadSquaredError):
     def __init__(self, host: str, reason: str) -> None:
         self.host = host
         self.reason = reason
-        super().__init__(
-            f"Could not reach LeadSquared at {host} ({reason}). Check LSQ_HOST and the network, "
-            "then try again; raise LSQ_TIMEOUT if the account is slow to answer."
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        return (
+            f"Could not reach LeadSquared at {self.host} ({self.reason}). Check LSQ_HOST and the "
+            "network, then try again; raise LSQ_TIMEOUT if the account is slow to answer."
         )
 
 
@@ -99,13 +108,16 @@ class RedisUnavailableError(LeadSquaredError):
         self.address = address
         self.reason = reason
         self.retryable = retryable
-        fix = fix or (
+        self.fix = fix or (
             "Check that Redis is running and that LSQ_REDIS_URL points at it, then try again "
             "(unset LSQ_REDIS_URL to pace each process on its own)."
         )
-        super().__init__(
-            f"Could not use Redis at {address} to share the LeadSquared rate limit ({reason}), "
-            f"so no API call was made. {fix}"
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        return (
+            f"Could not use Redis at {self.address} to share the LeadSquared rate limit ({self.reason}), "
+            f"so no API call was made. {self.fix}"
         )
 
 
@@ -339,9 +351,12 @@ class RateLimitWaitError(LeadSquaredError):
         self.waited = waited
         self.limit = limit
         self.sent = sent
-        asked = "after an earlier attempt failed" if sent else "so LeadSquared was never asked"
-        super().__init__(
-            f"The call waited {_seconds(waited)} for a place under the rate limit ({limit}) and ran out "
-            f"of time, {asked}: other calls were using the account's allowance. Try again in a "
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        asked = "after an earlier attempt failed" if self.sent else "so LeadSquared was never asked"
+        return (
+            f"The call waited {_seconds(self.waited)} for a place under the rate limit ({self.limit}) and "
+            f"ran out of time, {asked}: other calls were using the account's allowance. Try again in a "
             "moment, ask for fewer, larger pages, or raise LSQ_TIMEOUT if calls often queue this long."
         )

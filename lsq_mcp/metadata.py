@@ -36,6 +36,10 @@ from lsq_mcp.errors import LeadSquaredError
 
 logger = logging.getLogger(__name__)
 
+# How long a call waits for the first lookup of activity type names before showing codes.
+NAMES_WAIT_SECONDS = 2.0
+
+
 T = TypeVar("T")
 
 TTL_SECONDS = 3600.0

@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from lsq_mcp.errors import RedisUnavailableError, cause_chain, redact
+from lsq_mcp.errors import RedisUnavailableError, cause_chain
+from lsq_mcp.redaction import redact
 from lsq_mcp.settings import Settings
 from lsq_mcp.text import clip
 

@@ -21,16 +21,17 @@ import anyio
 
 from lsq_mcp.api.connection import Connection
 from lsq_mcp.api.endpoints import get_activity_types, get_user_by_access_key
-from lsq_mcp.cli.serve import account
-from lsq_mcp.cli.tool_commands import EXIT_API_FAILED, EXIT_OK, EXIT_USAGE, Commands
+from lsq_mcp.cli.account import account
+from lsq_mcp.cli.exit_codes import EXIT_API_FAILED, EXIT_OK, EXIT_USAGE
+from lsq_mcp.cli.tool_commands import Commands
 from lsq_mcp.errors import (
     AuthenticationError,
     LeadSquaredError,
     RedisUnavailableError,
     UnreachableError,
-    redact,
 )
 from lsq_mcp.logs import configure_logging
+from lsq_mcp.redaction import redact
 from lsq_mcp.settings import KEYS_PAGE, ConfigError, Settings
 
 # The variables `Settings.from_env` reads, named in the configuration line.

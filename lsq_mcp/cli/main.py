@@ -14,19 +14,16 @@ from collections.abc import Sequence
 import anyio
 
 from lsq_mcp import __version__
+from lsq_mcp.cli.account import account
 from lsq_mcp.cli.check import add_check_command, run_check
-from lsq_mcp.cli.serve import account, add_serve_command, http_settings, port_number, serve_http, serve_stdio
+from lsq_mcp.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from lsq_mcp.cli.serve import add_serve_command, http_settings, port_number, serve_http, serve_stdio
 from lsq_mcp.cli.tool_commands import (
-    EXIT_OK,
-    EXIT_USAGE,
     add_tool_commands,
     print_tool_result,
 )
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.settings import ConfigError, Settings
-
-# As shells report a command stopped by SIGINT (128 + 2).
-EXIT_INTERRUPTED = 130
 
 
 def _sample_ids_epilog() -> str:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from types import FrameType
 
-from lsq_mcp.cli.tool_commands import EXIT_OK, EXIT_USAGE, Commands
+from lsq_mcp.cli.account import account
+from lsq_mcp.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from lsq_mcp.cli.tool_commands import Commands
 from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts, parse_grace
 
 logger = logging.getLogger("lsq_mcp")
@@ -64,26 +64,6 @@ def serve_stdio(settings: Settings, demo: bool) -> int:
 def _leave_now(_signal: int, _frame: FrameType | None) -> None:
     sys.stderr.flush()
     os._exit(EXIT_OK)
-
-
-@contextlib.contextmanager
-def account(settings: Settings, demo: bool) -> Iterator[Settings]:
-    """The settings to use: as configured, or pointed at an in-process sandbox with `--demo`."""
-    if not demo:
-        if not settings.has_keys:
-            logger.warning(
-                "%s not set: every tool call will fail until they are (or run with --demo)",
-                " and ".join(settings.missing_keys),
-            )
-        yield settings
-        return
-    from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxServer
-
-    with SandboxServer() as sandbox:
-        logger.info("Demo mode: using the built-in sandbox at %s", sandbox.url)
-        yield settings.with_overrides(
-            access_key=SANDBOX_ACCESS_KEY, secret_key=SANDBOX_SECRET_KEY, base_url=sandbox.url
-        )
 
 
 def http_settings(settings: Settings, args: argparse.Namespace) -> Settings:

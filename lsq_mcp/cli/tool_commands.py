@@ -12,12 +12,10 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from lsq_mcp.cli.exit_codes import EXIT_OK, EXIT_USAGE, exit_code_for
 from lsq_mcp.errors import NotConfiguredError
 from lsq_mcp.settings import Settings
 
-EXIT_OK, EXIT_API_FAILED, EXIT_USAGE = 0, 1, 2
-# Failed tool calls that are the caller's to fix (by their kind, `ERROR_KIND_META`): exit 2, not 1.
-USAGE_ERRORS = frozenset({"InvalidArgumentError", "NotConfiguredError"})
 # What `ArgumentParser.add_subparsers()` returns: each command module adds its commands to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -131,8 +129,7 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
     text = "".join(block.text for block in result.content if block.type == "text")
     if result.is_error:
         print(f"lsq-mcp: {text}", file=sys.stderr)
-        kind = (result.meta or {}).get(ERROR_KIND_META)
-        return EXIT_USAGE if kind in USAGE_ERRORS else EXIT_API_FAILED
+        return exit_code_for((result.meta or {}).get(ERROR_KIND_META))
     if args.json:
         print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     else:

@@ -12,10 +12,11 @@ from lsq_mcp.api.models import RawActivity, SortDirection
 from lsq_mcp.api.values import iso_utc
 from lsq_mcp.api.walk import ProgressCallback, fetch_activities, fetch_window
 from lsq_mcp.api.window import Window
+from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, Json, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained, read_window
-from lsq_mcp.tools.context import Deps, ToolContext, deps
+from lsq_mcp.tools.context import Deps, ToolContext, deps, page_progress
 from lsq_mcp.tools.results import Absent, answer
 
 TITLE = "Get opportunity activities"
@@ -25,8 +26,6 @@ notes, status changes) with date (UTC), type, who, status, note and custom field
 For a period ("since March", "last 2 weeks") set since/until (ISO dates): only the pages needed
 are read. Else page (page_index/page_size) or fetch_all up to max_activities.
 """
-# How long a call waits for the first lookup of activity type names before showing codes.
-NAMES_WAIT_SECONDS = 2.0
 
 
 async def get_opportunity_activities(
@@ -72,9 +71,7 @@ async def get_opportunity_activities(
         sort_direction=sort_direction,
     )
 
-    async def progress(done: int, planned: int) -> None:
-        await ctx.report_progress(done, planned, f"page {done} of {planned}")
-
+    progress = page_progress(ctx)
     result = await read_activities(
         deps(ctx),
         query,

@@ -22,9 +22,9 @@ from lsq_mcp.api.walk import (
 )
 from lsq_mcp.api.window import Window
 from lsq_mcp.errors import ApiError
-from lsq_mcp.tools.activities.tool import NAMES_WAIT_SECONDS
+from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.arguments import argument, constrained, read_window
-from lsq_mcp.tools.context import ToolContext, deps
+from lsq_mcp.tools.context import ToolContext, deps, page_progress
 from lsq_mcp.tools.opportunity import condense_opportunity
 from lsq_mcp.tools.results import Absent, answer
 from lsq_mcp.tools.summary.digest import render_digest
@@ -66,9 +66,7 @@ async def summarize_opportunity(
 ) -> Annotated[CallToolResult, SummaryResult]:
     window = read_window(since, until)
 
-    async def progress(done: int, planned: int) -> None:
-        await ctx.report_progress(done, planned, f"page {done} of {planned}")
-
+    progress = page_progress(ctx)
     services = deps(ctx)
     parts = _Parts(services.conn, opportunity_id)
     await gather_all(

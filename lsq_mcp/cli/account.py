@@ -1,0 +1,32 @@
+"""Which LeadSquared account a command uses: the configured one, or with `--demo` the sandbox's,
+started in this process for as long as the command runs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from lsq_mcp.settings import Settings
+
+logger = logging.getLogger("lsq_mcp")
+
+
+@contextlib.contextmanager
+def account(settings: Settings, demo: bool) -> Iterator[Settings]:
+    """The settings to use: as configured, or pointed at an in-process sandbox with `--demo`."""
+    if not demo:
+        if not settings.has_keys:
+            logger.warning(
+                "%s not set: every tool call will fail until they are (or run with --demo)",
+                " and ".join(settings.missing_keys),
+            )
+        yield settings
+        return
+    from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxServer
+
+    with SandboxServer() as sandbox:
+        logger.info("Demo mode: using the built-in sandbox at %s", sandbox.url)
+        yield settings.with_overrides(
+            access_key=SANDBOX_ACCESS_KEY, secret_key=SANDBOX_SECRET_KEY, base_url=sandbox.url
+        )
