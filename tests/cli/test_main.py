@@ -19,7 +19,7 @@ from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES, SandboxServer
 from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, CATALOG, OPP_BIG, OPP_EMPTY, OPP_RESTRICTED
 from tests.conftest import LSQ_MCP, env_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(
