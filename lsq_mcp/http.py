@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -47,6 +48,8 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 # A token guarding a server other machines can reach must not be guessable.
 MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_DISTINCT = 8
+MIN_TOKEN_BITS = 64
 
 
 def is_loopback(host: str) -> bool:
@@ -101,12 +104,31 @@ def check_http_settings(settings: Settings, host: str) -> None:
             f"must be set to serve HTTP on {host!r}, which other machines can reach; "
             "set LSQ_MCP_TOKEN to a long random value (e.g. from openssl rand -hex 32), or bind 127.0.0.1",
         )
-    if len(token) < MIN_TOKEN_LENGTH:
-        raise ConfigError(
-            "LSQ_MCP_TOKEN",
-            f"is too short to guard {host!r}, which other machines can reach: use at least "
-            f"{MIN_TOKEN_LENGTH} random characters (e.g. from openssl rand -hex 32)",
-        )
+    if (weakness := token_weakness(token)) is not None:
+        raise ConfigError("LSQ_MCP_TOKEN", f"{weakness} to guard {host!r}, which other machines can reach")
+
+
+def token_weakness(token: str) -> str | None:
+    """Why `token` is too easy to guess to guard a server other machines can reach, or None."""
+    bits = token_bits(token)
+    if len(token) >= MIN_TOKEN_LENGTH and len(set(token)) >= MIN_TOKEN_DISTINCT and bits >= MIN_TOKEN_BITS:
+        return None
+    return (
+        f"is weak (about {bits} bits, {len(set(token))} distinct characters; use at least "
+        f"{MIN_TOKEN_LENGTH} random characters, e.g. from openssl rand -hex 32)"
+    )
+
+
+def token_bits(token: str) -> int:
+    """A generous estimate of a token's randomness: its length times the bits of the smallest
+    alphabet its characters come from (hex, then letters and digits, then printable ASCII)."""
+    if all(c in "0123456789abcdef" for c in token) or all(c in "0123456789ABCDEF" for c in token):
+        alphabet = 16
+    elif token.isalnum():
+        alphabet = 62
+    else:
+        alphabet = 94
+    return int(len(token) * math.log2(alphabet))
 
 
 def create_http_app(

@@ -372,6 +372,7 @@ def test_a_reachable_address_without_a_token_refuses_to_start(host: str) -> None
         ([], {"LSQ_MCP_TOKEN": "two words"}, "LSQ_MCP_TOKEN"),
         (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "x"}, "LSQ_MCP_TOKEN"),
         (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "fifteen-chars-x"}, "at least 16"),
+        (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "a" * 20}, "weak"),  # as `check` judges it
         (["--grace", "soon"], {}, "--grace"),
     ],
 )

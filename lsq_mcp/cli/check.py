@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import time
 from collections.abc import Mapping
@@ -48,9 +47,6 @@ VARIABLES = (
 )
 # What LeadSquared documents as the most generous plan: a higher LSQ_RATE_LIMIT will draw 429s.
 DOCUMENTED_CALLS_PER_SECOND = 25 / 5
-# A bearer token guessable in fewer tries than this lets anyone on the network use the account.
-TOKEN_MIN_BITS = 128
-TOKEN_MIN_DISTINCT = 8
 # The smallest round trip Redis can make through the scripts the limiter uses.
 PING = "return redis.call('PING')"
 
@@ -217,30 +213,17 @@ def _check_token(settings: Settings) -> Line:
     token = settings.mcp_token
     if token is None:
         return skipped("token", "LSQ_MCP_TOKEN not set: serve --transport http takes loopback clients only")
-    from lsq_mcp.http import check_http_settings
+    from lsq_mcp.http import check_http_settings, token_bits, token_weakness
 
     try:
         check_http_settings(settings, "127.0.0.1")
     except ConfigError as exc:
         return failed("token", str(exc), EXIT_USAGE)
-    bits = token_bits(token)
-    if bits < TOKEN_MIN_BITS or len(set(token)) < TOKEN_MIN_DISTINCT:
+    weakness = token_weakness(token)
+    if weakness is not None:
         return failed(
             "token",
-            f"LSQ_MCP_TOKEN is weak (about {bits} bits, {len(set(token))} distinct characters): whoever "
-            "guesses it reads your LeadSquared account; set a random one (openssl rand -hex 32)",
+            f"LSQ_MCP_TOKEN {weakness}: whoever guesses it reads your LeadSquared account",
             EXIT_USAGE,
         )
-    return passed("token", f"LSQ_MCP_TOKEN strong enough (about {bits} bits)")
-
-
-def token_bits(token: str) -> int:
-    """A generous estimate of a token's randomness: its length times the bits of the smallest
-    alphabet its characters come from (hex, then letters and digits, then printable ASCII)."""
-    if all(c in "0123456789abcdef" for c in token) or all(c in "0123456789ABCDEF" for c in token):
-        alphabet = 16
-    elif token.isalnum():
-        alphabet = 62
-    else:
-        alphabet = 94
-    return int(len(token) * math.log2(alphabet))
+    return passed("token", f"LSQ_MCP_TOKEN strong enough (about {token_bits(token)} bits)")
