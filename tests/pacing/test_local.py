@@ -7,7 +7,7 @@ import time
 import anyio
 import pytest
 
-from lsq_mcp.pacing import SlidingWindowLimiter
+from lsq_mcp.pacing import Limiter, SlidingWindowLimiter
 from lsq_mcp.settings import RateLimit
 
 pytestmark = pytest.mark.anyio
@@ -86,26 +86,33 @@ async def test_pause_holds_every_call_back() -> None:
         assert time.monotonic() - began >= 0.14
 
 
-async def test_a_call_holds_its_place_until_it_finishes() -> None:
-    """LeadSquared counts a call when it arrives: a slow call must not free its place early."""
-    limiter = SlidingWindowLimiter(RateLimit(2, 0.1))
+async def two_slow_then_a_quick_call(slow: Limiter, quick: Limiter) -> tuple[list[float], list[float]]:
+    """Two calls through `slow` that take 0.3 s each, then one through `quick`: when each call
+    started, and when the slow ones finished."""
     finished: list[float] = []
     started: list[float] = []
 
     async def slow_call() -> None:
-        async with limiter.slot():
+        async with slow.slot():
             started.append(time.monotonic())
             await anyio.sleep(0.3)
             finished.append(time.monotonic())
 
     async def quick_call() -> None:
         await anyio.sleep(0.01)
-        async with limiter.slot():
+        async with quick.slot():
             started.append(time.monotonic())
 
     async with anyio.create_task_group() as group:
         group.start_soon(slow_call)
         group.start_soon(slow_call)
         group.start_soon(quick_call)
+    return started, finished
+
+
+async def test_a_call_holds_its_place_until_it_finishes() -> None:
+    """LeadSquared counts a call when it arrives: a slow call must not free its place early."""
+    limiter = SlidingWindowLimiter(RateLimit(2, 0.1))
+    started, finished = await two_slow_then_a_quick_call(limiter, limiter)
     # The third call waited for a slow one to finish and for that stamp's window to pass.
     assert started[2] >= min(finished) + 0.1

@@ -34,7 +34,7 @@ from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from lsq_mcp.settings import RateLimit, Settings
 from tests.conftest import LSQ_MCP, TOOL, connect, env_for, structured, text_of
-from tests.pacing.test_local import most_in_any_window
+from tests.pacing.test_local import most_in_any_window, two_slow_then_a_quick_call
 from tests.test_stdio import stdio
 
 pytestmark = pytest.mark.anyio
@@ -350,24 +350,7 @@ async def test_a_cancelled_waiter_gives_its_place_back(redis_url: str, db: redis
 
 async def test_a_call_holds_its_place_until_it_finishes(redis_url: str, db: redis.Redis) -> None:
     a, b = limiters(redis_url, RateLimit(2, 0.1))
-    finished: list[float] = []
-    started: list[float] = []
-
-    async def slow_call() -> None:
-        async with a.slot():
-            started.append(time.monotonic())
-            await anyio.sleep(0.3)
-            finished.append(time.monotonic())
-
-    async def quick_call() -> None:
-        await anyio.sleep(0.01)
-        async with b.slot():
-            started.append(time.monotonic())
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(slow_call)
-        group.start_soon(slow_call)
-        group.start_soon(quick_call)
+    started, finished = await two_slow_then_a_quick_call(a, b)
     await a.aclose()
     await b.aclose()
     # The other process's call waited for a slow one to finish and for that stamp's window to pass.
