@@ -1,11 +1,12 @@
 """Keeping secrets (the keys, the MCP token) out of every output, log line and error.
 
-One function, `redact`, used everywhere text may carry a secret: every tool result (the server
-scrubs each one, data included: LeadSquared may echo a key in a note or a custom field), errors
-quoting LeadSquared (through `scrub`, which redacts before it clips), the log filter
-(`lsq_mcp.logs`), Redis's error texts. It removes every piece of SECRET_WINDOW consecutive
-characters of a secret, in any case, as is or escaped once, so no echo, however escaped, cut or
-shortened, shows one. A text that holds none, even decoded, is passed through at C speed.
+One function, `redact`, used everywhere text may carry a secret: every answer of LeadSquared's
+before it is read (`lsq_mcp.api.answers`: a key may be echoed in an error, or typed into a note
+or a custom field), errors quoting LeadSquared (through `scrub`, which redacts before it clips),
+the log filter (`lsq_mcp.logs`), Redis's error texts. It removes every piece of SECRET_WINDOW
+consecutive characters of a secret, in any case, as is or escaped once, so no echo, however
+escaped, cut or shortened, shows one. A text that holds none, even decoded, is passed through
+after a quick look in C.
 
 A secret shorter than SECRET_WINDOW is left alone: every piece of text that held one of its
 letters would go (a one-letter token would blank every `x`), and no key is that short.
@@ -14,12 +15,10 @@ letters would go (a one-letter token would blank every `x`), and no key is that 
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from urllib.parse import unquote
 
 from lsq_mcp.text import clip
@@ -57,16 +56,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return "".join(parts) + text[at:]
 
 
-def redact_data(data: Any, secrets: Iterable[str]) -> Any:
-    """JSON-like `data` (a tool's structured result) with every string redacted, keys included; as
-    it is when its JSON holds no piece of a secret (one quick look over the whole)."""
-    secrets = tuple(secrets)
-    pieces = _pieces(secrets)
-    if pieces is None or data is None or not pieces.may_be_in(json.dumps(data, ensure_ascii=False)):
-        return data
-    return _redacted(data, secrets)
-
-
 def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
     """At most `limit` characters of upstream `text` on one line, redacted first, then clipped: a
     secret cut by the clip cannot slip through. Only the start that can be shown is read."""
@@ -79,8 +68,9 @@ _ESCAPE_HINT = re.compile(
 )
 _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
 # Every SECRET_WINDOW-character piece of a secret holds one of its runs of _ANCHOR characters that
-# start at a multiple of _ANCHOR: where none occurs, no piece does.
-_ANCHOR = 4
+# start at a multiple of _ANCHOR_STEP (as _ANCHOR + _ANCHOR_STEP - 1 <= SECRET_WINDOW): where none
+# occurs, no piece does. Runs of 5 rarely occur by chance, even among the hex digits of GUIDs.
+_ANCHOR, _ANCHOR_STEP = 5, 4
 
 
 @dataclass(frozen=True)
@@ -91,14 +81,20 @@ class _Pieces:
     anchors: frozenset[str]
 
     def may_be_in(self, text: str) -> bool:
-        """Whether `text`, as is or with its escapes decoded one kind after another, may hold a piece:
-        a quick look (in C, but around an anchor) before the exact search, which decodes each
+        """Whether `text` may hold a piece: as is, or around an escape, decoded one kind after another.
+        A quick look (in C, but around an anchor) before the exact search, which decodes each
         character on its own."""
-        stages = [text]
-        if _ESCAPE_HINT.search(text):
-            for decode in (_json_unescape, html.unescape, unquote, html.unescape):
-                stages.append(decode(stages[-1]))
-        return any(self._around_anchors(stage.lower()) for stage in dict.fromkeys(stages))
+        if self._around_anchors(text.lower()):
+            return True
+        # A piece with an escaped character in it lies within this reach of that escape.
+        reach = SECRET_WINDOW * _LONGEST_ESCAPE
+        around = "\0".join(
+            text[max(0, m.start() - reach) : m.end() + reach] for m in _ESCAPE_HINT.finditer(text)
+        )
+        stages = [around]
+        for decode in (_json_unescape, html.unescape, unquote, html.unescape):
+            stages.append(decode(stages[-1]))
+        return any(self._around_anchors(stage.lower()) for stage in dict.fromkeys(stages[1:]) if stage)
 
     def spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
@@ -132,7 +128,7 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
             s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
         ),
         anchors=frozenset(
-            s[j : j + _ANCHOR] for s in long_enough for j in range(0, len(s) - _ANCHOR + 1, _ANCHOR)
+            s[j : j + _ANCHOR] for s in long_enough for j in range(0, len(s) - _ANCHOR + 1, _ANCHOR_STEP)
         ),
     )
 
@@ -161,13 +157,3 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-
-
-def _redacted(data: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(data, str):
-        return redact(data, secrets)
-    if isinstance(data, dict):
-        return {redact(str(k), secrets): _redacted(v, secrets) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_redacted(item, secrets) for item in data]
-    return data

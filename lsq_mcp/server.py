@@ -33,7 +33,6 @@ from lsq_mcp.api.connection import Connection, longest_attempt, longest_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
-from lsq_mcp.redaction import redact, redact_data
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, find, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
@@ -93,11 +92,10 @@ def deal_history(opportunity_id: Annotated[str, Field(description="The opportuni
 
 
 class LeadSquaredServer(MCPServer[Deps]):
-    """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix, and whose
-    every tool result is scrubbed of `secrets` (LeadSquared may echo a key in any field)."""
+    """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix. (No key
+    reaches a result: `read_answer` redacts what LeadSquared sends before it is read.)"""
 
     _arguments: dict[str, list[str]] | None = None
-    secrets: tuple[str, ...] = ()
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Deps, Any] | None = None
@@ -105,19 +103,9 @@ class LeadSquaredServer(MCPServer[Deps]):
         try:
             if (unknown := await self._unknown_arguments(name, arguments)) is not None:
                 raise unknown
-            result = await super().call_tool(name, arguments, context)
+            return await super().call_tool(name, arguments, context)
         except (ToolError, InvalidArgumentError) as exc:
-            result = _error_result(name, exc)
-        if not isinstance(result, CallToolResult):
-            return result
-        content = [
-            block.model_copy(update={"text": redact(block.text, self.secrets)})
-            if isinstance(block, TextContent)
-            else block
-            for block in result.content
-        ]
-        structured = redact_data(result.structured_content, self.secrets)
-        return result.model_copy(update={"content": content, "structured_content": structured})
+            return _error_result(name, exc)
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[Deps, Any] | None = None
@@ -206,7 +194,6 @@ def create_server(
     server = LeadSquaredServer(
         SERVER_NAME, title="LeadSquared", instructions=INSTRUCTIONS, version=__version__, lifespan=lifespan
     )
-    server.secrets = settings.secrets
     for function, title, description in TOOLS:
         server.add_tool(function, title=title, description=description, annotations=READ_ONLY)
     server.prompt(

@@ -26,7 +26,7 @@ from lsq_mcp.errors import (
     RateLimitError,
     ServerError,
 )
-from lsq_mcp.redaction import scrub
+from lsq_mcp.redaction import redact, scrub
 
 T = TypeVar("T")
 
@@ -49,10 +49,11 @@ def read_answer(
 ) -> T:
     """The parsed data of a successful answer; otherwise raises the `LeadSquaredError` it amounts to.
 
-    Data is parsed as it came; only what an error quotes of the answer is scrubbed of the keys
-    (an error page may echo a request back). `window` is the rate limit's, the wait after a
-    rate-limit answer that says nothing better."""
-    raw = content.decode("utf-8", errors="replace")
+    No answer brings a key into our results: one that holds a piece of one (an error page echoing
+    the request, a note someone typed a key into) is redacted before it is read, which costs one
+    quick look at answers that hold none. `window` is the rate limit's, the wait after a rate-limit
+    answer that says nothing better."""
+    raw = redact(content.decode("utf-8", errors="replace"), secrets)
     try:
         body: Any = json.loads(raw)
     except ValueError:
@@ -71,7 +72,7 @@ def read_answer(
                 raise MalformedResponseError(status=status, excerpt=value, field=where) from None
         except (ValueError, TypeError):
             pass
-    # Scrubbed only now: a successful answer (a page of 1,000 rows is 1 MB) needs no excerpt.
+    # Clipped only now: a successful answer (a page of 1,000 rows is 1 MB) needs no excerpt.
     raise _failure(status, exception_type, message, excerpt=scrub(raw, secrets, 200), host=host)
 
 

@@ -31,8 +31,8 @@ from lsq_mcp.sandbox.records import (
     fmt,
 )
 
-SANDBOX_ACCESS_KEY = "u$r0sandbox-access-key-7c41e9d2b5"
-SANDBOX_SECRET_KEY = "sandbox-secret-key-6b1d4e0f9a2c"  # noqa: S105 (public demo key)
+SANDBOX_ACCESS_KEY = "u$r3b8f2c6e9a1d4f7b0c5e8a2d6f9b3c7e1"
+SANDBOX_SECRET_KEY = "8f3c1a9e5b7d2f6a0c4e8b1d5f9a3c7e2b6d0f4a"  # noqa: S105 (public demo key)
 
 # --------------------------------------------------------------------------------------------
 # Fixed ids (lowercase 8-4-4-4-12). Documented in the README and relied on by tests.
