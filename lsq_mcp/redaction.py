@@ -63,8 +63,11 @@ def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
 
 
 # An escape that could stand for a character of a secret (a JSON `\"` or `\n` cannot).
+# Only escapes of printable ASCII matter: a key travels in a header, so it holds nothing else (and
+# JSON's `\u00fc` for a `ü` is no hint).
 _ESCAPE_HINT = re.compile(
-    r"\\u[0-9A-Fa-f]{4}|\\/|%[0-9A-Fa-f]{2}|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos)"
+    r"\\u00[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]"
+    r"|&(?:#0*(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])|#[xX]0*[2-7][0-9a-fA-F]|amp|lt|gt|quot|apos)"
 )
 _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
 # Every SECRET_WINDOW-character piece of a secret holds one of its runs of _ANCHOR characters that
