@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import AnyStr
 from urllib.parse import unquote
 
 from lsq_mcp.text import clip
@@ -56,6 +57,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return "".join(parts) + text[at:]
 
 
+def redact_answer(content: bytes, secrets: Iterable[str]) -> str:
+    """An answer's text, redacted: looked at as bytes first, the cheap way, since most answers hold
+    no piece of a secret."""
+    text = content.decode("utf-8", errors="replace")
+    pieces = _pieces(tuple(secrets))
+    if pieces is None or not pieces.may_be_in_bytes(content):
+        return text
+    return redact(text, secrets)
+
+
 def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
     """At most `limit` characters of upstream `text` on one line, redacted first, then clipped: a
     secret cut by the clip cannot slip through. Only the start that can be shown is read."""
@@ -69,6 +80,7 @@ _ESCAPE_HINT = re.compile(
     r"\\u00[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]"
     r"|&(?:#0*(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])|#[xX]0*[2-7][0-9a-fA-F]|amp|lt|gt|quot|apos)"
 )
+_ESCAPE_HINT_BYTES = re.compile(_ESCAPE_HINT.pattern.encode())
 _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
 # Every SECRET_WINDOW-character piece of a secret holds one of its runs of _ANCHOR characters that
 # start at a multiple of _ANCHOR_STEP (as _ANCHOR + _ANCHOR_STEP - 1 <= SECRET_WINDOW): where none
@@ -78,17 +90,29 @@ _ANCHOR, _ANCHOR_STEP = 5, 4
 
 @dataclass(frozen=True)
 class _Pieces:
-    """The lower-cased pieces of some secrets, and their anchors."""
+    """The lower-cased pieces of some secrets, and their anchors; as text, and as bytes (a key is
+    printable ASCII: it travels in a header)."""
 
     pieces: frozenset[str]
     anchors: frozenset[str]
+    piece_bytes: frozenset[bytes]
+    anchor_bytes: frozenset[bytes]
 
     def may_be_in(self, text: str) -> bool:
         """Whether `text` may hold a piece: as is, or around an escape, decoded one kind after another.
         A quick look (in C, but around an anchor) before the exact search, which decodes each
         character on its own."""
-        if self._around_anchors(text.lower()):
+        return _around(text.lower(), self.anchors, self.pieces) or self._around_escapes(text)
+
+    def may_be_in_bytes(self, content: bytes) -> bool:
+        """The same look at UTF-8 `content`, cheaper where most of it needs no decoding."""
+        if _around(content.lower(), self.anchor_bytes, self.piece_bytes):
             return True
+        return _ESCAPE_HINT_BYTES.search(content) is not None and self._around_escapes(
+            content.decode("utf-8", errors="replace")
+        )
+
+    def _around_escapes(self, text: str) -> bool:
         # A piece with an escaped character in it lies within this reach of that escape.
         reach = SECRET_WINDOW * _LONGEST_ESCAPE
         around = "\0".join(
@@ -97,7 +121,7 @@ class _Pieces:
         stages = [around]
         for decode in (_json_unescape, html.unescape, unquote, html.unescape):
             stages.append(decode(stages[-1]))
-        return any(self._around_anchors(stage.lower()) for stage in dict.fromkeys(stages[1:]) if stage)
+        return any(_around(stage.lower(), self.anchors, self.pieces) for stage in stages[1:] if stage)
 
     def spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
@@ -108,16 +132,18 @@ class _Pieces:
             if chars[i : i + SECRET_WINDOW] in self.pieces
         ]
 
-    def _around_anchors(self, text: str) -> bool:
-        reach = SECRET_WINDOW - 1
-        for anchor in self.anchors:
-            at = text.find(anchor)
-            while at != -1:
-                around = text[max(0, at - reach) : at + reach + 1]
-                if any(around[i : i + SECRET_WINDOW] in self.pieces for i in range(len(around) - reach)):
-                    return True
-                at = text.find(anchor, at + 1)
-        return False
+
+def _around(text: AnyStr, anchors: frozenset[AnyStr], pieces: frozenset[AnyStr]) -> bool:
+    """Whether lower-cased `text` holds a piece: looked for only where an anchor occurs."""
+    reach = SECRET_WINDOW - 1
+    for anchor in anchors:
+        at = text.find(anchor)
+        while at != -1:
+            near = text[max(0, at - reach) : at + reach + 1]
+            if any(near[i : i + SECRET_WINDOW] in pieces for i in range(len(near) - reach)):
+                return True
+            at = text.find(anchor, at + 1)
+    return False
 
 
 @lru_cache(maxsize=8)
@@ -126,13 +152,17 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
     long_enough = [secret.lower() for secret in secrets if len(secret) >= SECRET_WINDOW]
     if not long_enough:
         return None
+    pieces = frozenset(
+        s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
+    )
+    anchors = frozenset(
+        s[j : j + _ANCHOR] for s in long_enough for j in range(0, len(s) - _ANCHOR + 1, _ANCHOR_STEP)
+    )
     return _Pieces(
-        pieces=frozenset(
-            s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
-        ),
-        anchors=frozenset(
-            s[j : j + _ANCHOR] for s in long_enough for j in range(0, len(s) - _ANCHOR + 1, _ANCHOR_STEP)
-        ),
+        pieces=pieces,
+        anchors=anchors,
+        piece_bytes=frozenset(piece.encode() for piece in pieces),
+        anchor_bytes=frozenset(anchor.encode() for anchor in anchors),
     )
 
 

@@ -26,7 +26,7 @@ from lsq_mcp.errors import (
     RateLimitError,
     ServerError,
 )
-from lsq_mcp.redaction import redact, scrub
+from lsq_mcp.redaction import redact_answer, scrub
 
 T = TypeVar("T")
 
@@ -53,7 +53,7 @@ def read_answer(
     the request, a note someone typed a key into) is redacted before it is read, which costs one
     quick look at answers that hold none. `window` is the rate limit's, the wait after a rate-limit
     answer that says nothing better."""
-    raw = redact(content.decode("utf-8", errors="replace"), secrets)
+    raw = redact_answer(content, secrets)
     try:
         body: Any = json.loads(raw)
     except ValueError:
