@@ -38,8 +38,8 @@ async def test_bursts_use_the_whole_allowance_and_never_exceed_it() -> None:
     assert elapsed >= 3 * 0.2
 
 
-async def test_first_come_first_served() -> None:
-    limiter = SlidingWindowLimiter(RateLimit(1, 0.05))
+async def order_of_six_calls(limiter: Limiter) -> list[int]:
+    """Six calls queued one millisecond apart: the order in which they got their place."""
     order: list[int] = []
 
     async def call(n: int) -> None:
@@ -50,7 +50,11 @@ async def test_first_come_first_served() -> None:
         for n in range(6):
             group.start_soon(call, n)
             await anyio.sleep(0.001)
-    assert order == list(range(6))
+    return order
+
+
+async def test_first_come_first_served() -> None:
+    assert await order_of_six_calls(SlidingWindowLimiter(RateLimit(1, 0.05))) == list(range(6))
 
 
 async def test_a_cancelled_waiter_gives_its_place_back() -> None:

@@ -34,7 +34,7 @@ from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from lsq_mcp.settings import RateLimit, Settings
 from tests.conftest import LSQ_MCP, TOOL, connect, env_for, structured, text_of
-from tests.pacing.test_local import most_in_any_window, two_slow_then_a_quick_call
+from tests.pacing.test_local import most_in_any_window, order_of_six_calls, two_slow_then_a_quick_call
 from tests.test_stdio import stdio
 
 pytestmark = pytest.mark.anyio
@@ -318,16 +318,7 @@ async def test_two_processes_use_the_whole_allowance_and_never_exceed_it(
 
 async def test_first_come_first_served_within_a_process(redis_url: str, db: redis.Redis) -> None:
     limiter = RedisLimiter(store_for(redis_url), RateLimit(1, 0.05), hold=5)
-    order: list[int] = []
-
-    async def call(n: int) -> None:
-        async with limiter.slot():
-            order.append(n)
-
-    async with anyio.create_task_group() as group:
-        for n in range(6):
-            group.start_soon(call, n)
-            await anyio.sleep(0.001)
+    order = await order_of_six_calls(limiter)
     await limiter.aclose()
     assert order == list(range(6))
 
