@@ -6,7 +6,9 @@ or a custom field), errors quoting LeadSquared (through `scrub`, which redacts b
 the log filter (`lsq_mcp.logs`), Redis's error texts. It removes every piece of SECRET_WINDOW
 consecutive characters of a secret, in any case, as is or escaped once, so no echo, however
 escaped, cut or shortened, shows one. A text that holds none, even decoded, is passed through
-after a quick look in C.
+after a quick look: one pass of an Aho-Corasick automaton over every piece (ahocorasick-rs, in
+Rust), five times faster on a page of activities than a search for each piece's anchor with
+`bytes.find`, and a check for escapes that starts only where a `\\`, `%` or `&` is.
 
 A secret shorter than SECRET_WINDOW is left alone: every piece of text that held one of its
 letters would go (a one-letter token would blank every `x`), and no key is that short.
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import AnyStr
 from urllib.parse import unquote
+
+from ahocorasick_rs import BytesAhoCorasick
 
 from lsq_mcp.text import clip
 
@@ -81,47 +85,50 @@ _ESCAPE_HINT = re.compile(
     r"|&(?:#0*(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])|#[xX]0*[2-7][0-9a-fA-F]|amp|lt|gt|quot|apos)"
 )
 _ESCAPE_HINT_BYTES = re.compile(_ESCAPE_HINT.pattern.encode())
+# Where an escape may start: found with `find` (memchr), as `re` takes 4 ns a character to look
+# for the alternatives above, or even for a set of characters.
+_ESCAPE_STARTS = ("\\", "%", "&")
+_ESCAPE_STARTS_BYTES = tuple(start.encode() for start in _ESCAPE_STARTS)
 _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
-# Every SECRET_WINDOW-character piece of a secret holds one of its runs of _ANCHOR characters that
-# start at a multiple of _ANCHOR_STEP (as _ANCHOR + _ANCHOR_STEP - 1 <= SECRET_WINDOW): where none
-# occurs, no piece does. Runs of 5 rarely occur by chance, even among the hex digits of GUIDs.
-_ANCHOR, _ANCHOR_STEP = 5, 4
 
 
 @dataclass(frozen=True)
 class _Pieces:
-    """The lower-cased pieces of some secrets, and their anchors; as text, and as bytes (a key is
-    printable ASCII: it travels in a header)."""
+    """The lower-cased pieces of some secrets, and an automaton that finds any of them in UTF-8 in one
+    pass (a key is printable ASCII: it travels in a header)."""
 
     pieces: frozenset[str]
-    anchors: frozenset[str]
-    piece_bytes: frozenset[bytes]
-    anchor_bytes: frozenset[bytes]
+    finder: BytesAhoCorasick
 
     def may_be_in(self, text: str) -> bool:
         """Whether `text` may hold a piece: as is, or around an escape, decoded one kind after another.
-        A quick look (in C, but around an anchor) before the exact search, which decodes each
-        character on its own."""
-        return _around(text.lower(), self.anchors, self.pieces) or self._around_escapes(text)
+        A quick look before the exact search, which decodes each character on its own."""
+        return self._holds(text) or self._around_escapes(text)
 
     def may_be_in_bytes(self, content: bytes) -> bool:
         """The same look at UTF-8 `content`, cheaper where most of it needs no decoding."""
-        if _around(content.lower(), self.anchor_bytes, self.piece_bytes):
+        if self.finder.find_matches_as_indexes(content.lower()):
             return True
-        return _ESCAPE_HINT_BYTES.search(content) is not None and self._around_escapes(
-            content.decode("utf-8", errors="replace")
+        return next(_hints(content, _ESCAPE_STARTS_BYTES, _ESCAPE_HINT_BYTES), None) is not None and (
+            self._around_escapes(content.decode("utf-8", errors="replace"))
         )
 
     def _around_escapes(self, text: str) -> bool:
         # A piece with an escaped character in it lies within this reach of that escape.
         reach = SECRET_WINDOW * _LONGEST_ESCAPE
         around = "\0".join(
-            text[max(0, m.start() - reach) : m.end() + reach] for m in _ESCAPE_HINT.finditer(text)
+            text[max(0, m.start() - reach) : m.end() + reach]
+            for m in _hints(text, _ESCAPE_STARTS, _ESCAPE_HINT)
         )
         stages = [around]
         for decode in (_json_unescape, html.unescape, unquote, html.unescape):
             stages.append(decode(stages[-1]))
-        return any(_around(stage.lower(), self.anchors, self.pieces) for stage in stages[1:] if stage)
+        # Looked at in one pass: no piece spans the NUL between two stages, as no key holds one.
+        return bool(around) and self._holds("\0".join(stages[1:]))
+
+    def _holds(self, text: str) -> bool:
+        # Lower-cased as bytes: a key is ASCII, and bytes.lower is eight times quicker than str.lower.
+        return bool(self.finder.find_matches_as_indexes(text.encode("utf-8", errors="replace").lower()))
 
     def spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
@@ -133,17 +140,15 @@ class _Pieces:
         ]
 
 
-def _around(text: AnyStr, anchors: frozenset[AnyStr], pieces: frozenset[AnyStr]) -> bool:
-    """Whether lower-cased `text` holds a piece: looked for only where an anchor occurs."""
-    reach = SECRET_WINDOW - 1
-    for anchor in anchors:
-        at = text.find(anchor)
+def _hints(text: AnyStr, starts: tuple[AnyStr, ...], hint: re.Pattern[AnyStr]) -> Iterator[re.Match[AnyStr]]:
+    """The escapes in `text` that could stand for a character of a secret, by the character they
+    start with."""
+    for start in starts:
+        at = text.find(start)
         while at != -1:
-            near = text[max(0, at - reach) : at + reach + 1]
-            if any(near[i : i + SECRET_WINDOW] in pieces for i in range(len(near) - reach)):
-                return True
-            at = text.find(anchor, at + 1)
-    return False
+            if (match := hint.match(text, at)) is not None:
+                yield match
+            at = text.find(start, at + 1)
 
 
 @lru_cache(maxsize=8)
@@ -155,15 +160,7 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
     pieces = frozenset(
         s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
     )
-    anchors = frozenset(
-        s[j : j + _ANCHOR] for s in long_enough for j in range(0, len(s) - _ANCHOR + 1, _ANCHOR_STEP)
-    )
-    return _Pieces(
-        pieces=pieces,
-        anchors=anchors,
-        piece_bytes=frozenset(piece.encode() for piece in pieces),
-        anchor_bytes=frozenset(anchor.encode() for anchor in anchors),
-    )
+    return _Pieces(pieces=pieces, finder=BytesAhoCorasick([piece.encode() for piece in pieces]))
 
 
 def _json_unescape(text: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lsq_mcp.redaction import SECRET_WINDOW, redact
+from lsq_mcp.redaction import SECRET_WINDOW, redact, redact_answer
 from tests.conftest import LSQ_MCP, TOOL, text_of
 from tests.hostile import (
     ACCESS_KEY,
@@ -148,3 +148,25 @@ def test_redact_leaves_no_piece_of_a_secret_cut_anywhere_or_escaped_any_way(secr
             for end in range(start + SECRET_WINDOW, len(form) + 1, 3):
                 text = redact(f"before {form[start:end]} after", [secret])
                 assert_no_piece_of_a_key(text, (secret,))
+
+
+@pytest.mark.parametrize("secret", [ACCESS_KEY, SECRET_KEY, TOKEN])
+def test_an_answer_holding_a_secret_escaped_after_other_escape_signs_is_redacted(secret: str) -> None:
+    # The quick look at an answer's bytes must see past `%`, `&` and `\` that start no escape of a key's
+    # character, and past non-ASCII text, to an escaped key further on.
+    noise = 'Deal – 7% off, "R&D" &nbsp; C:\\\\temp \\u00fc '
+    forms = [
+        secret.upper(),
+        html.escape(secret),
+        _json_escaped(secret),
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        urllib.parse.quote(secret, safe=""),
+        "".join(f"&#{ord(c)};" for c in secret),
+    ]
+    for form in forms:
+        answer = json.dumps({"List": [{"Note": noise * 50}]})[:-3] + form + '"}]}'
+        text = redact_answer(answer.encode(), [secret])
+        assert "[redacted]" in text, form
+        assert_no_piece_of_a_key(text, (secret,))
+    clean = json.dumps({"List": [{"Note": noise * 50}]}, ensure_ascii=False)
+    assert redact_answer(clean.encode(), [secret]) == clean
