@@ -96,14 +96,14 @@ def _in_words(model: type[Compact]) -> str:
     return "; ".join(fields)
 
 
-# Each activity's keys are described in words rather than as a schema of properties. Clients check
-# every result against the schema (the MCP Python SDK's client, with jsonschema, spends 1 ms per 20
-# activities doing it, 50 ms on a page of 1,000); the server checks each result against `Activity`
-# before it is sent.
+# The activities are described in words rather than by a schema of their own. Clients check every
+# result against the schema: the MCP Python SDK's client, with jsonschema, spends 1 ms per 20
+# activities on a schema of properties, and still 3 us an activity on a bare `"items": {"type":
+# "object"}` (80 us on a page of 25, 3 ms on 1,000). The server checks each result against
+# `Activity` before it is sent.
 _ACTIVITIES_SCHEMA = {
     "type": "array",
-    "items": {"type": "object", "description": f"{Activity.__doc__} Keys: {_in_words(Activity)}."},
-    "description": "In the order asked for",
+    "description": f"In the order asked for, an object each. {Activity.__doc__} Keys: {_in_words(Activity)}.",
 }
 
 

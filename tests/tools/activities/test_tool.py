@@ -48,6 +48,11 @@ async def test_server_identity_and_tool_listing(sandbox: SandboxServer) -> None:
     assert tool.description
     assert "opportunity" in tool.description
     assert tool.output_schema is not None
+    activities = tool.output_schema["properties"]["activities"]
+    # Each activity's keys are told in words; no item schema makes a client's check visit every activity.
+    assert "items" not in activities
+    for key in ("id (string", "event_code (integer", "created_at (string", "note (string", "fields (object"):
+        assert key in activities["description"]
     properties = tool.input_schema["properties"]
     assert list(properties) == [
         "opportunity_id",
