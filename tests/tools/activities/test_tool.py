@@ -48,11 +48,23 @@ async def test_server_identity_and_tool_listing(sandbox: SandboxServer) -> None:
     assert tool.description
     assert "opportunity" in tool.description
     assert tool.output_schema is not None
-    activities = tool.output_schema["properties"]["activities"]
-    # Each activity's keys are told in words; no item schema makes a client's check visit every activity.
-    assert "items" not in activities
-    for key in ("id (string", "event_code (integer", "created_at (string", "note (string", "fields (object"):
-        assert key in activities["description"]
+    # The keys of each activity, lead and the opportunity are told in words: no schema of theirs makes
+    # a client's check of every result visit each of them.
+    result = tool.output_schema["properties"]
+    for name, keys in {
+        "activities": (
+            "id (string",
+            "event_code (integer",
+            "created_at (string",
+            "note (string",
+            "fields (object",
+        ),
+        "leads": ("name (string", "email (string", "do_not_call (boolean"),
+        "opportunity": ("name (string", "type_code (integer", "fields (object"),
+    }.items():
+        assert set(result[name]) == {"type", "title", "description"}, result[name]
+        assert all(key in result[name]["description"] for key in keys), result[name]["description"]
+    assert "$defs" not in tool.output_schema
     properties = tool.input_schema["properties"]
     assert list(properties) == [
         "opportunity_id",
