@@ -123,9 +123,12 @@ class RawActivity:
         self.created_at = parse_date(created)
         # Most activities were never modified: the same text, read once.
         self.modified_at = self.created_at if modified == created else parse_date(modified)
-        others = [(key, value) for key, value in row.items() if key not in _KNOWN_KEYS]
-        self.extras = {key: value for key, value in others if key[:2] != "O_"}
-        self.opportunity_fields = {key: value for key, value in others if key[:2] == "O_"}
+        extras: dict[str, Any] = {}
+        opportunity: dict[str, Any] = {}
+        for key, value in row.items():
+            if key not in _KNOWN_KEYS:
+                (opportunity if key[:2] == "O_" else extras)[key] = value
+        self.extras, self.opportunity_fields = extras, opportunity
 
     @property
     def key(self) -> str:
