@@ -101,5 +101,7 @@ def iso_utc(value: datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is not timezone.utc:
             value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        # The first 19 characters are the date and time to the second, whatever follows; quicker than
+        # `isoformat(timespec="seconds")` on a naive copy, on every activity.
+        return value.isoformat()[:19] + "Z"
     return value
