@@ -1,15 +1,18 @@
 """What the MCP server adds on top of LeadSquared itself: per-call latency, and start-up time.
 
-a. Per call, in-process. One `get_opportunity_activities` call (a page of 25 activities, then one
-   of 1,000: `--rows`) through an in-process MCP client (`Client(create_server(settings))`) against
-   the LeadSquared sandbox on 127.0.0.1, versus the baseline: the same HTTP request made directly
-   with `httpx2.AsyncClient` (same URL, key headers, query `opportunityId` and JSON body) and its
-   JSON decoded. Both warmed up, then `--calls` (default 200) iterations of each, interleaved (the
-   order rotates every iteration; pages of more than 100 rows get a quarter as many), with no rate
+a. Per call, this checkout against the commit before issue 9, in one run. One
+   `get_opportunity_activities` call (a page of 25 activities, then one of 1,000: `--rows`) through
+   an in-process MCP client (`Client(create_server(settings))`) against the LeadSquared sandbox on
+   127.0.0.1, versus the baseline: the same HTTP request made directly with `httpx2.AsyncClient`
+   (same URL, key headers, query `opportunityId` and JSON body) and its JSON decoded. Each version
+   runs in a process of its own (`bench/_calls.py`, that version's `lsq_mcp` first on PYTHONPATH:
+   this checkout, and `--before`, default BEFORE_REV, taken out of git), warmed up; the two take
+   turns in BLOCKS blocks until each has made `--calls` (default 200) calls each way, interleaved
+   (the order rotates every call; pages of more than 100 rows get a quarter as many), with no rate
    limit in the sandbox and a very high LSQ_RATE_LIMIT. Added latency = median(ours) -
-   median(direct). Targets: at most half the time main added before issue 9 (`BEFORE_ADDED_MS`,
-   measured with this script), and under 2 ms at 25 rows. Two reference rows, no target, say where
-   the time goes: the same call made on the server object without an MCP client
+   median(direct), for each version. Targets: ours adds at most half what the version before
+   adds, measured alike in the same run, and under 2 ms at 25 rows. Two reference rows, no
+   target, say where the time goes: the same call made on the server object without an MCP client
    (`server.call_tool`: our code and the SDK's tool dispatch, no client-side result handling), and
    a trivial tool of `bench/minimal_server.py` through the same kind of in-process MCP client
    (the SDK's own floor).
@@ -23,30 +26,28 @@ b. Start-up. Time from spawning a stdio server to its answer to the first `tools
    Target: median(ours) / median(minimal) <= 1.2. When missed, `-X importtime` shows which of
    our imports the minimal server does not pay, largest first.
 
-Run: python bench/overhead.py [--calls 200] [--starts 10] [--rows 25,1000]
+Run: python bench/overhead.py [--calls 200] [--starts 10] [--rows 25,1000] [--before REV]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import logging
 import os
 import re
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TextIO
 
 import anyio
-import httpx2
 from _common import (
-    SANDBOX_ACCESS_KEY,
-    SANDBOX_SECRET_KEY,
-    TOOL,
     env_for,
     percentile,
     print_table,
@@ -55,22 +56,14 @@ from _common import (
 )
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.server.context import ServerRequestContext
-from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import CallToolResult
-from minimal_server import server as minimal_server
 
 from lsq_mcp.api.endpoints import ACTIVITIES_PATH
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.sandbox import SandboxServer
 from lsq_mcp.sandbox.data import OPP_HUGE, build_catalog
-from lsq_mcp.server import create_server
-from lsq_mcp.settings import Settings
-from lsq_mcp.tools.context import Deps
 
 ADDED_MS_TARGET = 2.0
 STARTUP_RATIO_TARGET = 1.2
-WARMUP = 20
 START_TIMEOUT = 30.0  # seconds for one spawn-to-tools/list; longer means broken
 MINIMAL_SERVER = Path(__file__).with_name("minimal_server.py")
 # Our serve path's imports: the CLI, its parser (as `lsq-mcp` builds it), then the server module.
@@ -79,88 +72,81 @@ MINIMAL_IMPORTS = "import minimal_server"
 DUMMY_KEYS = {"LSQ_ACCESS_KEY": "bench-dummy-access", "LSQ_SECRET_KEY": "bench-dummy-secret"}
 # The opportunity read: as many activities as the largest page measured.
 LARGEST_PAGE = 1000
-# Median ms added per call (ours - direct) by main before issue 9 (commit b23f7cf), by rows per page.
-BEFORE_ADDED_MS = {25: 2.98, 1000: 108.80}
+# The commit before issue 9 (whose targets are half what it adds per call), timed alongside.
+BEFORE_REV = "b23f7cf"
+# The two versions take turns this many times, so that a slower spell of the machine falls on both.
+BLOCKS = 8
+REPO = Path(__file__).resolve().parents[1]
+CALLS = Path(__file__).with_name("_calls.py")
 
 
-async def timed(call: Callable[[], Awaitable[None]]) -> float:
-    start = time.perf_counter()
-    await call()
-    return time.perf_counter() - start
+class Version:
+    """One version of lsq-mcp timed per call in a process of its own (`bench/_calls.py`), on the
+    sandbox, with `root`'s `lsq_mcp` first on PYTHONPATH."""
 
-
-class _NoSession:
-    """What a tool's context reaches of the MCP session in these calls: progress goes nowhere."""
-
-    async def report_progress(
-        self, progress: float, total: float | None = None, message: str | None = None
-    ) -> None:
-        return None
-
-
-@asynccontextmanager
-async def request_context(server: MCPServer[Deps]) -> AsyncIterator[Context[Deps, Any]]:
-    """A tool call's context without an MCP session: the server's own lifespan (its connection and
-    caches), for calling `server.call_tool` directly."""
-    lifespan = server.settings.lifespan
-    assert lifespan is not None
-    async with lifespan(server) as deps:
-        request = ServerRequestContext(
-            session=cast(Any, _NoSession()), lifespan_context=deps, protocol_version="", method="tools/call"
+    def __init__(self, name: str, root: Path, sandbox: SandboxServer, rows: int) -> None:
+        self.name = name
+        env = os.environ | env_for(sandbox, LSQ_RATE_LIMIT="1000000/1") | {"PYTHONPATH": str(root)}
+        self.process = subprocess.Popen(
+            [sys.executable, str(CALLS), sandbox.url, ACTIVITIES_PATH, OPP_HUGE, str(rows)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        yield Context(request_context=request, mcp_server=server)
+        self.seconds: dict[str, list[float]] = {}
+        if self._line() != "ready":
+            raise RuntimeError(f"{name}: bench/_calls.py did not start")
+
+    def run(self, calls: int) -> None:
+        """Make `calls` more calls each way, keeping their times."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{calls}\n")
+        self.process.stdin.flush()
+        for way, seconds in json.loads(self._line()).items():
+            self.seconds.setdefault(way, []).extend(seconds)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name}: bench/_calls.py ended (exit {self.process.wait()})")
+        return line.strip()
 
 
-async def per_call(sandbox: SandboxServer, calls: int, rows: int) -> dict[str, list[float]]:
-    """Seconds per call of each way in (see `WAYS`) for a page of `rows`, interleaved: each iteration
-    runs every way once, in an order rotated by one from the previous iteration's."""
-    env = env_for(sandbox, LSQ_RATE_LIMIT="1000000/1")
-    headers = {"x-LSQ-AccessKey": SANDBOX_ACCESS_KEY, "x-LSQ-SecretKey": SANDBOX_SECRET_KEY}
-    arguments = {"opportunity_id": OPP_HUGE, "page_size": rows}
-    body = {
-        "Paging": {"PageIndex": 1, "PageSize": rows},
-        "Sorting": {"ColumnName": "CreatedOn", "Direction": 1},
-    }
-    server = create_server(Settings.from_env(env))
-    async with (
-        Client(server) as client,
-        Client(minimal_server) as minimal,
-        httpx2.AsyncClient(base_url=sandbox.url, headers=headers, trust_env=False) as http,
-        request_context(server) as context,
-    ):
+def per_call(sandbox: SandboxServer, calls: int, rows: int, before: Path | None) -> list[Version]:
+    """This checkout (and the version in `before`) timed per call, taking turns in BLOCKS blocks."""
+    roots = [("ours", REPO)] + ([("before", before)] if before is not None else [])
+    versions = [Version(name, root, sandbox, rows) for name, root in roots]
+    try:
+        for block in range(BLOCKS):
+            size = calls // BLOCKS + (1 if block < calls % BLOCKS else 0)
+            for version in versions[block % 2 :] + versions[: block % 2]:
+                version.run(size)
+    finally:
+        for version in versions:
+            version.close()
+    return versions
 
-        async def ours() -> None:
-            result = await client.call_tool(TOOL, arguments)
-            if result.is_error:
-                raise RuntimeError(f"the tool call failed: {result.content}")
 
-        async def direct() -> None:
-            response = await http.post(ACTIVITIES_PATH, params={"opportunityId": OPP_HUGE}, json=body)
-            response.raise_for_status()
-            response.json()
-
-        async def server_only() -> None:
-            result = await server.call_tool(TOOL, arguments, context)
-            if not isinstance(result, CallToolResult) or result.is_error:
-                raise RuntimeError(f"the tool call failed: {result}")
-
-        async def sdk_floor() -> None:
-            await minimal.call_tool("echo", {"text": "x"})
-
-        ways: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("ours", ours),
-            ("direct", direct),
-            ("server", server_only),
-            ("floor", sdk_floor),
-        ]
-        for _ in range(WARMUP):
-            for _, call in ways:
-                await call()
-        seconds: dict[str, list[float]] = {name: [] for name, _ in ways}
-        for i in range(calls):
-            for name, call in ways[i % len(ways) :] + ways[: i % len(ways)]:
-                seconds[name].append(await timed(call))
-    return seconds
+def checkout(rev: str, into: Path) -> Path:
+    """`rev`'s `lsq_mcp` package, taken out of this repository's git into `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", rev, "lsq_mcp"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        raise SystemExit(
+            f"--before {rev}: git could not give that commit's lsq_mcp ({archive.stderr.decode().strip()}); "
+            "run from a git checkout, or pass --before '' to time this version alone."
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
 async def first_tools_list(params: StdioServerParameters, errlog: TextIO) -> float:
@@ -248,6 +234,11 @@ async def main(errlog: TextIO) -> None:
     parser.add_argument("--calls", type=int, default=200, help="timed tool calls (and direct requests)")
     parser.add_argument("--starts", type=int, default=10, help="timed start-ups of each server")
     parser.add_argument("--rows", default="25,1000", help="activities per page measured, comma-separated")
+    parser.add_argument(
+        "--before",
+        default=BEFORE_REV,
+        help="the commit to time alongside ('' for none; default: %(default)s)",
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.rows.split(",")]
     if not (
@@ -259,10 +250,14 @@ async def main(errlog: TextIO) -> None:
 
     configure_logging((), logging.WARNING)  # as the CLI does: stderr, quiet HTTP libraries
     results: list[str] = []
-    with running_sandbox(None, build_catalog(huge_activities=LARGEST_PAGE)) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="lsq-mcp-before-") as scratch,
+        running_sandbox(None, build_catalog(huge_activities=LARGEST_PAGE)) as sandbox,
+    ):
+        before = checkout(args.before, Path(scratch)) if args.before else None
         for rows in sizes:
-            calls = args.calls if rows <= 100 else max(1, args.calls // 4)
-            results.append(print_per_call(rows, calls, await per_call(sandbox, calls, rows)))
+            calls = args.calls if rows <= 100 else max(BLOCKS, args.calls // 4)
+            results.append(print_per_call(rows, calls, per_call(sandbox, calls, rows, before), args.before))
             print()
         ours_start, minimal_start = await startups(sandbox, args.starts, errlog)
 
@@ -272,8 +267,8 @@ async def main(errlog: TextIO) -> None:
     print_table(
         ["", "median", "min", "max"],
         [
-            [f"ours ({Path(sys.executable).name} -m lsq_mcp)", *_ms(ours_start)[:3]],
-            [f"minimal ({Path(sys.executable).name} bench/minimal_server.py)", *_ms(minimal_start)[:3]],
+            [f"ours ({Path(sys.executable).name} -m lsq_mcp)", *_ms(ours_start)],
+            [f"minimal ({Path(sys.executable).name} bench/minimal_server.py)", *_ms(minimal_start)],
             ["ratio ours/minimal (medians)", f"{ratio:.2f}", "", ""],
         ],
     )
@@ -287,44 +282,55 @@ async def main(errlog: TextIO) -> None:
     )
 
 
-def print_per_call(rows: int, calls: int, seconds: dict[str, list[float]]) -> str:
-    """Print the table of one page size; return its RESULT line."""
-    ours_ms, direct_ms, server_ms = (
-        statistics.median(seconds[name]) * 1000 for name in ("ours", "direct", "server")
+def print_per_call(rows: int, calls: int, versions: list[Version], rev: str) -> str:
+    """Print the table of one page size, a column group per version; return its RESULT line."""
+    print(
+        f"a. per call, a page of {rows} activities, {calls} interleaved calls each way, "
+        f"{' and '.join(f'{v.name} ({rev})' if v.name == 'before' else v.name for v in versions)} "
+        f"in {BLOCKS} blocks (ms)"
     )
-    added = ours_ms - direct_ms
-    print(f"a. per call, a page of {rows} activities, {calls} interleaved calls each (ms)")
     labels = {
-        "ours": "MCP tool call (ours)",
+        "ours": "MCP tool call",
         "direct": "direct httpx2 request (baseline)",
-        "server": "  for reference: ours, server.call_tool (no MCP client)",
+        "server": "  for reference: server.call_tool (no MCP client)",
         "floor": "  for reference: trivial tool via MCP client (SDK floor)",
     }
-    table = []
-    for name, label in labels.items():
-        median, low, _, p95 = _ms(seconds[name], "{:.2f}")
-        table.append([label, median, low, p95])
-    table.append(["added (median difference ours - direct)", f"{added:.2f}", "", ""])
+    medians = [{way: statistics.median(s) * 1000 for way, s in v.seconds.items()} for v in versions]
+    added = [m["ours"] - m["direct"] for m in medians]
+    table = [
+        [label, *(cell for v in versions for cell in _ms(v.seconds[way], "{:.2f}", (0, 1, 3)))]
+        for way, label in labels.items()
+    ]
+    pad = ["", ""]
+    table.append(["added (median difference ours - direct)", *(c for a in added for c in [f"{a:.2f}", *pad])])
     table.append(
-        ["  of which the server (server.call_tool - direct)", f"{server_ms - direct_ms:.2f}", "", ""]
+        [
+            "  of which the server (server.call_tool - direct)",
+            *(c for m in medians for c in [f"{m['server'] - m['direct']:.2f}", *pad]),
+        ]
     )
-    table.append(["ratio ours/direct (medians)", f"{ours_ms / direct_ms:.2f}", "", ""])
-    print_table(["", "median", "min", "p95"], table)
+    header = [""] + [f"{v.name} {stat}" for v in versions for stat in ("median", "min", "p95")]
+    print_table(header, table)
+    ours = medians[0]
     line = (
-        f"RESULT {rows} rows: ours {ours_ms:.2f} ms vs direct {direct_ms:.2f} ms median, added {added:.2f} ms"
+        f"RESULT {rows} rows: ours {ours['ours']:.2f} ms vs direct {ours['direct']:.2f} ms median, "
+        f"added {added[0]:.2f} ms"
     )
-    before = BEFORE_ADDED_MS.get(rows)
-    if before:
-        line += f" (<= half of {before:.2f} before: {verdict(added <= before / 2)})"
+    if len(versions) > 1:
+        ratio = added[0] / added[1]
+        line += (
+            f"; before ({rev}) {added[1]:.2f} ms added in the same run, ratio {ratio:.2f} "
+            f"(<= 0.5: {verdict(ratio <= 0.5)})"
+        )
     if rows <= 25:
-        line += f" (< {ADDED_MS_TARGET:g} ms: {verdict(added < ADDED_MS_TARGET)})"
+        line += f" (< {ADDED_MS_TARGET:g} ms: {verdict(added[0] < ADDED_MS_TARGET)})"
     return line
 
 
-def _ms(values: list[float], form: str = "{:.0f}") -> list[str]:
-    """Median, min, max and p95 of `values` (seconds), in milliseconds."""
+def _ms(values: list[float], form: str = "{:.0f}", which: tuple[int, ...] = (0, 1, 2)) -> list[str]:
+    """Median, min, max and p95 of `values` (seconds), in milliseconds: those picked by `which`."""
     stats = (statistics.median(values), min(values), max(values), percentile(values, 95))
-    return [form.format(v * 1000) for v in stats]
+    return [form.format(stats[i] * 1000) for i in which]
 
 
 if __name__ == "__main__":
