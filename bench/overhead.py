@@ -7,7 +7,7 @@ a. Per call, this checkout against the commit before issue 9, in one run. One
    (same URL, key headers, query `opportunityId` and JSON body) and its JSON decoded. Each version
    runs in a process of its own (`bench/_calls.py`, that version's `lsq_mcp` first on PYTHONPATH:
    this checkout, and `--before`, default BEFORE_REV, taken out of git), warmed up; the two take
-   turns in BLOCKS blocks until each has made `--calls` (default 200) calls each way, interleaved
+   turns, BLOCK calls at a time, until each has made `--calls` (default 200) calls each way, interleaved
    (the order rotates every call; pages of more than 100 rows get a quarter as many), with no rate
    limit in the sandbox and a very high LSQ_RATE_LIMIT. Added latency = median(ours) -
    median(direct), for each version. Targets: ours adds at most half what the version before
@@ -74,8 +74,9 @@ DUMMY_KEYS = {"LSQ_ACCESS_KEY": "bench-dummy-access", "LSQ_SECRET_KEY": "bench-d
 LARGEST_PAGE = 1000
 # The commit before issue 9 (whose targets are half what it adds per call), timed alongside.
 BEFORE_REV = "b23f7cf"
-# The two versions take turns this many times, so that a slower spell of the machine falls on both.
-BLOCKS = 8
+# The two versions take turns this many calls at a time (a fraction of a second), so that a slower
+# spell of the machine falls on both alike.
+BLOCK = 5
 REPO = Path(__file__).resolve().parents[1]
 CALLS = Path(__file__).with_name("_calls.py")
 
@@ -120,14 +121,13 @@ class Version:
 
 
 def per_call(sandbox: SandboxServer, calls: int, rows: int, before: Path | None) -> list[Version]:
-    """This checkout (and the version in `before`) timed per call, taking turns in BLOCKS blocks."""
+    """This checkout (and the version in `before`) timed per call, taking turns BLOCK calls at a time."""
     roots = [("ours", REPO)] + ([("before", before)] if before is not None else [])
     versions = [Version(name, root, sandbox, rows) for name, root in roots]
     try:
-        for block in range(BLOCKS):
-            size = calls // BLOCKS + (1 if block < calls % BLOCKS else 0)
+        for block, start in enumerate(range(0, calls, BLOCK)):
             for version in versions[block % 2 :] + versions[: block % 2]:
-                version.run(size)
+                version.run(min(BLOCK, calls - start))
     finally:
         for version in versions:
             version.close()
@@ -256,7 +256,7 @@ async def main(errlog: TextIO) -> None:
     ):
         before = checkout(args.before, Path(scratch)) if args.before else None
         for rows in sizes:
-            calls = args.calls if rows <= 100 else max(BLOCKS, args.calls // 4)
+            calls = args.calls if rows <= 100 else max(1, args.calls // 4)
             results.append(print_per_call(rows, calls, per_call(sandbox, calls, rows, before), args.before))
             print()
         ours_start, minimal_start = await startups(sandbox, args.starts, errlog)
@@ -287,7 +287,7 @@ def print_per_call(rows: int, calls: int, versions: list[Version], rev: str) -> 
     print(
         f"a. per call, a page of {rows} activities, {calls} interleaved calls each way, "
         f"{' and '.join(f'{v.name} ({rev})' if v.name == 'before' else v.name for v in versions)} "
-        f"in {BLOCKS} blocks (ms)"
+        f"taking turns {BLOCK} calls at a time (ms)"
     )
     labels = {
         "ours": "MCP tool call",
