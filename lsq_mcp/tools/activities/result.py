@@ -87,13 +87,13 @@ class Activity(Compact):
     )
 
 
-def _in_words(model: type[Compact]) -> str:
-    """A model's fields, their types and descriptions, as one sentence."""
+def _described(model: type[Compact]) -> str:
+    """A model in words: its docstring, then its fields, their types and descriptions."""
     fields = []
     for name, schema in model.model_json_schema()["properties"].items():
         described = f": {schema['description']}" if "description" in schema else ""
         fields.append(f"{name} ({schema['type']}{described})")
-    return "; ".join(fields)
+    return f"{model.__doc__} Keys: {'; '.join(fields)}."
 
 
 # The activities, their lead(s) and the opportunity are described in words rather than by schemas
@@ -104,16 +104,13 @@ def _in_words(model: type[Compact]) -> str:
 # before it is sent.
 _ACTIVITIES_SCHEMA = {
     "type": "array",
-    "description": f"In the order asked for, an object each. {Activity.__doc__} Keys: {_in_words(Activity)}.",
+    "description": f"In the order asked for, an object each. {_described(Activity)}",
 }
 _LEADS_SCHEMA = {
     "type": "array",
-    "description": f"The lead(s) of these activities, an object each. {Lead.__doc__} Keys: {_in_words(Lead)}.",
+    "description": f"The lead(s) of these activities, an object each. {_described(Lead)}",
 }
-_OPPORTUNITY_SCHEMA = {
-    "type": "object",
-    "description": f"{Opportunity.__doc__} Keys: {_in_words(Opportunity)}.",
-}
+_OPPORTUNITY_SCHEMA = {"type": "object", "description": _described(Opportunity)}
 
 
 class ActivitiesResult(ToolResult):
