@@ -20,6 +20,10 @@ from lsq_mcp.settings import Settings
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+class UsageError(ValueError):
+    """Options that parse but make no sense together: the message says which, and what to do."""
+
+
 def tool_command(
     commands: Commands,
     parents: list[argparse.ArgumentParser],
@@ -59,9 +63,7 @@ def add_tool_commands(commands: Commands, parents: list[argparse.ArgumentParser]
     activities.add_argument("--page-size", type=int, default=25, help="activities per page, 1 to 1000")
     activities.add_argument("--oldest-first", action="store_true", help="oldest activities first")
     activities.add_argument("--all", action="store_true", help="every page, up to --max-activities")
-    activities.add_argument(
-        "--max-activities", type=int, default=500, help="cap for --all and a window (default 500)"
-    )
+    activities.add_argument("--max-activities", type=int, help="cap for --all and a window (default 500)")
     tool_command(
         commands,
         parents,
@@ -95,11 +97,15 @@ def activities_arguments(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.event_code is not None:
         arguments["activity_event_code"] = args.event_code
-    if args.all:
-        arguments |= {"fetch_all": True, "max_activities": args.max_activities}
-    if window := window_arguments(args):
-        arguments |= window | {"max_activities": args.max_activities}
-    return arguments
+    window = window_arguments(args)
+    if args.max_activities is not None:
+        if not (args.all or window):
+            raise UsageError(
+                "--max-activities caps --all and a window (--since/--until), and one page has "
+                "--page-size activities at most: add --all or a window, or leave it out."
+            )
+        arguments["max_activities"] = args.max_activities
+    return arguments | window | ({"fetch_all": True} if args.all else {})
 
 
 async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,7 +119,11 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
         # The tool would say the same; without keys this command is a configuration error.
         print(f"lsq-mcp: {NotConfiguredError(settings.missing_keys)}", file=sys.stderr)
         return EXIT_USAGE
-    arguments = make_arguments(args)
+    try:
+        arguments = make_arguments(args)
+    except UsageError as exc:
+        print(f"lsq-mcp: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     server = create_server(settings)
     # A bad argument is told before the server starts: starting it looks activity types up.
     if invalid := await server.check_arguments(args.tool, arguments):

@@ -124,6 +124,7 @@ def test_missing_keys_are_a_configuration_error_naming_them(sandbox: SandboxServ
         (["activities", "not-a-guid", "--demo"], {}, "opportunity_id"),
         (["activities", OPP_BIG, "--demo", "--page-size", "5000"], {}, "page_size"),
         (["activities", OPP_BIG, "--demo", "--page", "x"], {}, "--page"),
+        (["activities", OPP_BIG, "--demo", "--max-activities", "50"], {}, "--max-activities caps --all"),
         (["activities", OPP_BIG, "--demo"], {"LSQ_RATE_LIMIT": "fast"}, "LSQ_RATE_LIMIT"),
         (["serve"], {"LSQ_TIMEOUT": "never"}, "LSQ_TIMEOUT"),
         (["serve"], {"LSQ_ACCESS_KEY": "ключ"}, "LSQ_ACCESS_KEY"),
