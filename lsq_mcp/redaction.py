@@ -127,8 +127,8 @@ class _Pieces:
         return bool(around) and self._holds("\0".join(stages[1:]))
 
     def _holds(self, text: str) -> bool:
-        # Lower-cased as bytes: a key is ASCII, and bytes.lower is eight times quicker than str.lower.
-        return bool(self.finder.find_matches_as_indexes(text.encode("utf-8", errors="replace").lower()))
+        # Lower-cased as text, as `redact` reads it (the Kelvin sign is a `k` there too).
+        return bool(self.finder.find_matches_as_indexes(text.lower().encode("utf-8", errors="replace")))
 
     def spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""

@@ -170,3 +170,8 @@ def test_an_answer_holding_a_secret_escaped_after_other_escape_signs_is_redacted
         assert_no_piece_of_a_key(text, (secret,))
     clean = json.dumps({"List": [{"Note": noise * 50}]}, ensure_ascii=False)
     assert redact_answer(clean.encode(), [secret]) == clean
+
+
+def test_redact_reads_case_as_unicode_does() -> None:
+    # The Kelvin sign lower-cases to `k`: spelled with it, a secret is still a secret.
+    assert redact("key: abc\u212adefghij!", ["abckdefghij"]) == "key: [redacted]!"
