@@ -94,10 +94,11 @@ _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
 
 @dataclass(frozen=True)
 class _Pieces:
-    """The lower-cased pieces of some secrets, and an automaton that finds any of them in UTF-8 in one
-    pass (a key is printable ASCII: it travels in a header)."""
+    """The lower-cased pieces of some secrets, their characters, and an automaton that finds any
+    piece in UTF-8 in one pass (a key is printable ASCII: it travels in a header)."""
 
     pieces: frozenset[str]
+    alphabet: frozenset[str]
     finder: BytesAhoCorasick
 
     def may_be_in(self, text: str) -> bool:
@@ -109,7 +110,7 @@ class _Pieces:
         """The same look at UTF-8 `content`, cheaper where most of it needs no decoding."""
         if self.finder.find_matches_as_indexes(content.lower()):
             return True
-        return next(_hints(content, _ESCAPE_STARTS_BYTES, _ESCAPE_HINT_BYTES), None) is not None and (
+        return next(self._escapes(content, _ESCAPE_STARTS_BYTES, _ESCAPE_HINT_BYTES), None) is not None and (
             self._around_escapes(content.decode("utf-8", errors="replace"))
         )
 
@@ -118,13 +119,27 @@ class _Pieces:
         reach = SECRET_WINDOW * _LONGEST_ESCAPE
         around = "\0".join(
             text[max(0, m.start() - reach) : m.end() + reach]
-            for m in _hints(text, _ESCAPE_STARTS, _ESCAPE_HINT)
+            for m in self._escapes(text, _ESCAPE_STARTS, _ESCAPE_HINT)
         )
         stages = [around]
-        for decode in (_json_unescape, html.unescape, unquote, html.unescape):
+        for decode in _DECODINGS:
             stages.append(decode(stages[-1]))
         # Looked at in one pass: no piece spans the NUL between two stages, as no key holds one.
         return bool(around) and self._holds("\0".join(stages[1:]))
+
+    def _escapes(
+        self, text: AnyStr, starts: tuple[AnyStr, ...], hint: re.Pattern[AnyStr]
+    ) -> Iterator[re.Match[AnyStr]]:
+        """The escapes in `text` of a character of a secret, found from the characters they start
+        with. Only those can be part of what `redact` removes; an HTML note's `&lt;`, or JSON's
+        `\\u003c` for each of its `<`, is not looked around (a page may hold thousands)."""
+        for start in starts:
+            at = text.find(start)
+            while at != -1:
+                match = hint.match(text, at)
+                if match is not None and _unescape(_as_text(match.group())).lower() in self.alphabet:
+                    yield match
+                at = text.find(start, at + 1)
 
     def _holds(self, text: str) -> bool:
         # Lower-cased as text, as `redact` reads it (the Kelvin sign is a `k` there too).
@@ -140,17 +155,6 @@ class _Pieces:
         ]
 
 
-def _hints(text: AnyStr, starts: tuple[AnyStr, ...], hint: re.Pattern[AnyStr]) -> Iterator[re.Match[AnyStr]]:
-    """The escapes in `text` that could stand for a character of a secret, by the character they
-    start with."""
-    for start in starts:
-        at = text.find(start)
-        while at != -1:
-            if (match := hint.match(text, at)) is not None:
-                yield match
-            at = text.find(start, at + 1)
-
-
 @lru_cache(maxsize=8)
 def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
     """The pieces of the secrets long enough to have one (None when none is)."""
@@ -160,13 +164,26 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
     pieces = frozenset(
         s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
     )
-    return _Pieces(pieces=pieces, finder=BytesAhoCorasick([piece.encode() for piece in pieces]))
+    return _Pieces(
+        pieces=pieces,
+        alphabet=frozenset("".join(long_enough)),
+        finder=BytesAhoCorasick([piece.encode() for piece in pieces]),
+    )
 
 
 def _json_unescape(text: str) -> str:
     return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
 
 
+# What `_around_escapes` undoes, one after the other (mixed escapes: `&#97;\\u0062`).
+_DECODINGS = (_json_unescape, html.unescape, unquote, html.unescape)
+
+
+def _as_text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", errors="replace")
+
+
+@lru_cache(maxsize=1024)  # the same few escapes (`&amp;`, `\u003c`) recur all over a page
 def _unescape(unit: str) -> str:
     """The one character `unit` stands for (NUL, which no key holds, when it is not an escape after all)."""
     if len(unit) == 1:

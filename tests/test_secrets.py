@@ -150,11 +150,11 @@ def test_redact_leaves_no_piece_of_a_secret_cut_anywhere_or_escaped_any_way(secr
                 assert_no_piece_of_a_key(text, (secret,))
 
 
-@pytest.mark.parametrize("secret", [ACCESS_KEY, SECRET_KEY, TOKEN])
+@pytest.mark.parametrize("secret", [ACCESS_KEY, SECRET_KEY, TOKEN, "OnlyLettersMakeThisSecret"])
 def test_an_answer_holding_a_secret_escaped_after_other_escape_signs_is_redacted(secret: str) -> None:
     # The quick look at an answer's bytes must see past `%`, `&` and `\` that start no escape of a key's
     # character, and past non-ASCII text, to an escaped key further on.
-    noise = 'Deal – 7% off, "R&D" &nbsp; C:\\\\temp \\u00fc '
+    noise = 'Deal – 7% off, "R&D" &nbsp; &amp; &lt;p&gt; \\u003cb\\u003e %20 C:\\\\temp \\u00fc '
     forms = [
         secret.upper(),
         html.escape(secret),
@@ -162,6 +162,8 @@ def test_an_answer_holding_a_secret_escaped_after_other_escape_signs_is_redacted
         json.dumps(secret)[1:-1].replace("/", "\\/"),
         urllib.parse.quote(secret, safe=""),
         "".join(f"&#{ord(c)};" for c in secret),
+        "".join(f"&#x{ord(c):X};" for c in secret.upper()),
+        "".join(f"\\u{ord(c):04X}" for c in secret.upper()),
     ]
     for form in forms:
         answer = json.dumps({"List": [{"Note": noise * 50}]})[:-3] + form + '"}]}'
