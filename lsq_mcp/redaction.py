@@ -5,10 +5,13 @@ before it is read (`lsq_mcp.api.answers`: a key may be echoed in an error, or ty
 or a custom field), errors quoting LeadSquared (through `scrub`, which redacts before it clips),
 the log filter (`lsq_mcp.logs`), Redis's error texts. It removes every piece of SECRET_WINDOW
 consecutive characters of a secret, in any case, as is or escaped once, so no echo, however
-escaped, cut or shortened, shows one. A text that holds none, even decoded, is passed through
-after a quick look: one pass of an Aho-Corasick automaton over every piece (ahocorasick-rs, in
-Rust), five times faster on a page of activities than a search for each piece's anchor with
-`bytes.find`, and a check for escapes that starts only where a `\\`, `%` or `&` is.
+escaped, cut or shortened, shows one.
+
+It is quick where nothing is found, and most texts hold nothing: one pass of an Aho-Corasick
+automaton over every piece (ahocorasick-rs, in Rust; five times quicker on a page of activities
+than a `bytes.find` for each piece's anchor), and a search for escapes from the characters that
+start them (`\\`, `%`, `&`), keeping only escapes of a secret's characters. Where a piece may be,
+only that region, and what is around it, is read character by character, each escape decoded.
 
 A secret shorter than SECRET_WINDOW is left alone: every piece of text that held one of its
 letters would go (a one-letter token would blank every `x`), and no key is that short.
@@ -24,7 +27,7 @@ from functools import lru_cache
 from typing import AnyStr
 from urllib.parse import unquote
 
-from ahocorasick_rs import BytesAhoCorasick
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
 from lsq_mcp.text import clip
 
@@ -45,13 +48,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     """`text` with every run of characters that holds SECRET_WINDOW consecutive characters of a
     secret replaced by a placeholder: in any case, as is, or escaped once (HTML entities, %XX, JSON
     escapes, even mixed). Any piece of a secret long enough to matter goes, wherever text was cut,
-    so redaction does not depend on where a message is shortened."""
+    so redaction does not depend on where a message is shortened. Only the regions where a piece
+    may be are searched character by character, so an echoed key costs little however long the text."""
     pieces = _pieces(tuple(secrets))
-    if pieces is None or not text or not pieces.may_be_in(text):
+    if pieces is None or not text:
         return text
-    units = [(m.start(), m.end(), _unescape(m.group())) for m in _UNIT.finditer(text)]
-    plain = [(i, i + 1, c) for i, c in enumerate(text)]
-    spans = pieces.spelled_by(units) + pieces.spelled_by(plain)
+    spans = [span for start, end in pieces.regions(text) for span in pieces.spelled_in(text, start, end)]
     if not spans:
         return text
     parts, at = [], 0
@@ -100,32 +102,51 @@ class _Pieces:
     pieces: frozenset[str]
     alphabet: frozenset[str]
     finder: BytesAhoCorasick
-
-    def may_be_in(self, text: str) -> bool:
-        """Whether `text` may hold a piece: as is, or around an escape, decoded one kind after another.
-        A quick look before the exact search, which decodes each character on its own."""
-        return self._holds(text) or self._around_escapes(text)
+    text_finder: AhoCorasick  # the same, over text: its matches are positions in characters
 
     def may_be_in_bytes(self, content: bytes) -> bool:
-        """The same look at UTF-8 `content`, cheaper where most of it needs no decoding."""
-        if self.finder.find_matches_as_indexes(content.lower()):
-            return True
-        return next(self._escapes(content, _ESCAPE_STARTS_BYTES, _ESCAPE_HINT_BYTES), None) is not None and (
-            self._around_escapes(content.decode("utf-8", errors="replace"))
+        """Whether UTF-8 `content` may hold a piece: one as is, or an escape of a secret's character.
+        A quick look, as bytes, before the text is searched where a piece may be (`regions`)."""
+        return bool(self.finder.find_matches_as_indexes(content.lower())) or (
+            next(self._escapes(content, _ESCAPE_STARTS_BYTES, _ESCAPE_HINT_BYTES), None) is not None
         )
 
-    def _around_escapes(self, text: str) -> bool:
+    def regions(self, text: str) -> list[tuple[int, int]]:
+        """Where in `text` a piece may be, in order: around each piece found as is, and around each
+        escape of a secret's character whose surroundings, decoded, hold one."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a character lower-cased into two would shift every position
+            return [(0, len(text))] if self._holds(text) or self._decoded_holds(text) else []
+        end = len(text)
+        found = [
+            (max(0, start - SECRET_WINDOW), min(end, stop + SECRET_WINDOW))
+            for _, start, stop in self.text_finder.find_matches_as_indexes(lowered)
+        ]
         # A piece with an escaped character in it lies within this reach of that escape.
         reach = SECRET_WINDOW * _LONGEST_ESCAPE
-        around = "\0".join(
-            text[max(0, m.start() - reach) : m.end() + reach]
-            for m in self._escapes(text, _ESCAPE_STARTS, _ESCAPE_HINT)
+        escapes = _merged(
+            [
+                (max(0, m.start() - reach), min(end, m.end() + reach))
+                for m in self._escapes(text, _ESCAPE_STARTS, _ESCAPE_HINT)
+            ]
         )
-        stages = [around]
+        found += [(start, stop) for start, stop in escapes if self._decoded_holds(text[start:stop])]
+        return _merged(found)
+
+    def spelled_in(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The spans of `text[start:end]` that spell a piece: as is, or each character escaped once."""
+        region = text[start:end]
+        units = [(start + m.start(), start + m.end(), _unescape(m.group())) for m in _UNIT.finditer(region)]
+        plain = [(start + i, start + i + 1, c) for i, c in enumerate(region)]
+        return self._spelled_by(units) + self._spelled_by(plain)
+
+    def _decoded_holds(self, text: str) -> bool:
+        """Whether `text` holds a piece once its escapes are undone, one kind after another."""
+        stages = [text]
         for decode in _DECODINGS:
             stages.append(decode(stages[-1]))
         # Looked at in one pass: no piece spans the NUL between two stages, as no key holds one.
-        return bool(around) and self._holds("\0".join(stages[1:]))
+        return bool(text) and self._holds("\0".join(stages[1:]))
 
     def _escapes(
         self, text: AnyStr, starts: tuple[AnyStr, ...], hint: re.Pattern[AnyStr]
@@ -145,9 +166,11 @@ class _Pieces:
         # Lower-cased as text, as `redact` reads it (the Kelvin sign is a `k` there too).
         return bool(self.finder.find_matches_as_indexes(text.lower().encode("utf-8", errors="replace")))
 
-    def spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    def _spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
         chars = "".join(c for _, _, c in units).lower()
+        if len(chars) != len(units):  # a character lower-cased into two (`İ`): one for each unit
+            chars = "".join(low if len(low := c.lower()) == 1 else "\0" for _, _, c in units)
         return [
             (units[i][0], units[i + SECRET_WINDOW - 1][1])
             for i in range(len(chars) - SECRET_WINDOW + 1)
@@ -168,6 +191,7 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
         pieces=pieces,
         alphabet=frozenset("".join(long_enough)),
         finder=BytesAhoCorasick([piece.encode() for piece in pieces]),
+        text_finder=AhoCorasick(pieces),
     )
 
 
@@ -175,7 +199,7 @@ def _json_unescape(text: str) -> str:
     return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
 
 
-# What `_around_escapes` undoes, one after the other (mixed escapes: `&#97;\\u0062`).
+# What `_decoded_holds` undoes, one after the other (mixed escapes: `&#97;\\u0062`).
 _DECODINGS = (_json_unescape, html.unescape, unquote, html.unescape)
 
 

@@ -177,3 +177,14 @@ def test_an_answer_holding_a_secret_escaped_after_other_escape_signs_is_redacted
 def test_redact_reads_case_as_unicode_does() -> None:
     # The Kelvin sign lower-cases to `k`: spelled with it, a secret is still a secret.
     assert redact("key: abc\u212adefghij!", ["abckdefghij"]) == "key: [redacted]!"
+
+
+def test_redact_finds_a_secret_wherever_it_is_in_a_long_text() -> None:
+    # Only the regions around what the quick look finds are searched exactly: those must hold the
+    # whole piece, at either end of a long text, as is or escaped, and after characters whose lower
+    # case is longer than they are (`İ`), which would shift positions found in the lower-cased text.
+    secret = "abcdefghij0123"
+    for before in ("x" * 100_000, "İ" * 10 + "x" * 1000):
+        for form in (secret, html.escape(secret), "".join(f"&#{ord(c)};" for c in secret)):
+            text = redact(f"{before} {form} {before}", [secret])
+            assert text == f"{before} [redacted] {before}", form
