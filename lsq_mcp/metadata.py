@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Generic, Protocol, TypeVar
 
@@ -156,6 +156,8 @@ class ActivityTypeCache:
         self._group: TaskGroup | None = None
         self._refreshed = anyio.Event()
         self._refreshing = False
+        # The names, with the list of types they were made from.
+        self._names: tuple[list[RawActivityType] | None, Mapping[int, str]] = (None, {})
 
     def start(self, group: TaskGroup) -> None:
         """Look names up in the background in `group` (the server's), starting now (with keys)."""
@@ -167,16 +169,18 @@ class ActivityTypeCache:
         """The activity types, from the cache while fresh; raises `LeadSquaredError` on failure."""
         return _with_codes(await self._lookup.get())
 
-    async def names(self, wait: float) -> dict[int, str]:
+    async def names(self, wait: float) -> Mapping[int, str]:
         """Code → name as known now, waiting at most `wait` seconds for a first lookup."""
         if not self._lookup.fresh():
             self._refresh_soon()
         if self._lookup.known is None and self._refreshing:
             with anyio.move_on_after(wait):
                 await self._refreshed.wait()
-        return {
-            t.code: t.label for t in _with_codes(self._lookup.known or ()) if t.code is not None and t.label
-        }
+        known = self._lookup.known
+        if self._names[0] is not known:  # made once for each list looked up, not on every call
+            types = _with_codes(known or ())
+            self._names = (known, {t.code: t.label for t in types if t.code is not None and t.label})
+        return self._names[1]
 
     def _refresh_soon(self) -> None:
         if self._group is None or self._refreshing or self._lookup.failed_lately():
@@ -223,9 +227,9 @@ class ActivityFieldNames:
         )
         self._lookups: dict[int, CachedLookup[RawActivitySetting]] = {}
         # Each code's names, with the setting they were read from (read again when that changes).
-        self._names: dict[int, tuple[RawActivitySetting, dict[str, str]]] = {}
+        self._names: dict[int, tuple[RawActivitySetting, Mapping[str, str]]] = {}
 
-    async def names(self, codes: Iterable[int]) -> dict[int, dict[str, str]]:
+    async def names(self, codes: Iterable[int]) -> dict[int, Mapping[str, str]]:
         """Schema name → display name of the custom fields of each of `codes` whose setting can be had
         (looked up concurrently where not cached); a code whose lookup fails is left out."""
         wanted = {code: self._lookup(code) for code in set(codes)}
@@ -236,8 +240,17 @@ class ActivityFieldNames:
                     group.start_soon(self._try, lookup)
         # Names past their time-to-live that could not be refreshed are still better than none.
         return {
-            code: field_names(lookup.known) for code, lookup in wanted.items() if lookup.known is not None
+            code: self._named(code, lookup.known)
+            for code, lookup in wanted.items()
+            if lookup.known is not None
         }
+
+    def _named(self, code: int, setting: RawActivitySetting) -> Mapping[str, str]:
+        """`setting`'s names: made once for each setting looked up, not on every call."""
+        made = self._names.get(code)
+        if made is None or made[0] is not setting:
+            made = self._names[code] = (setting, field_names(setting))
+        return made[1]
 
     def _lookup(self, code: int) -> CachedLookup[RawActivitySetting]:
         if code not in self._lookups:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Annotated
@@ -131,8 +132,8 @@ class _Parts:
     def result(
         self,
         window: Window | None,
-        names: dict[int, str],
-        field_names: dict[int, dict[str, str]],
+        names: Mapping[int, str],
+        field_names: Mapping[int, Mapping[str, str]],
         now: datetime,
     ) -> SummaryResult:
         # Both are set once gather_all has returned (it raises when a reading fails).

@@ -5,6 +5,7 @@ through Redis, and a failed lookup leaves schema names without failing the call.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -16,7 +17,7 @@ from lsq_mcp.metadata import FIELD_NAMES_RETRY_AFTER_FAILURE_SECONDS, ActivityFi
 from lsq_mcp.pacing.redis import RedisLimiter
 from lsq_mcp.redis_store import RedisCache, RedisStore
 from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES, Fault, SandboxServer
-from lsq_mcp.sandbox.data import DUPLICATE_NAME_EVENT_CODE, OPP_BIG
+from lsq_mcp.sandbox.data import DUPLICATE_NAME_EVENT_CODE, OPP_BIG, build_catalog
 from lsq_mcp.settings import Settings
 from tests.conftest import TOOL, connect, env_for, structured, text_of
 from tests.pacing.test_redis import db, redis_url  # noqa: F401 (fixtures)
@@ -171,3 +172,23 @@ async def test_a_store_that_cannot_be_read_is_looked_up_again(
         assert (await names.names({22}))[22]["mx_Custom_1"] == "Call Duration"
     await store.aclose()
     assert settings_asked(sandbox) == [22]
+
+
+async def test_names_follow_a_setting_renamed_once_it_is_looked_up_again() -> None:
+    # Names are made once for each setting looked up; a setting looked up again an hour later, with
+    # a field renamed in the account, gives the new name.
+    settings_of = dict(build_catalog().activity_settings)
+    call = settings_of[22]
+    now = [0.0]
+    with SandboxServer(catalog=replace(build_catalog(), activity_settings=settings_of)) as sandbox:
+        async with Connection(Settings.from_env(env_for(sandbox))) as conn:
+            names = ActivityFieldNames(conn, clock=lambda: now[0])
+            assert (await names.names({22}))[22]["mx_Custom_1"] == "Call Duration"
+            renamed = tuple(
+                replace(f, display="Talk Time") if f.schema == "mx_Custom_1" else f for f in call.fields
+            )
+            settings_of[22] = replace(call, fields=renamed)
+            now[0] = 3599
+            assert (await names.names({22}))[22]["mx_Custom_1"] == "Call Duration", "kept an hour"
+            now[0] = 3601
+            assert (await names.names({22}))[22]["mx_Custom_1"] == "Talk Time"
