@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import AnyStr
-from urllib.parse import unquote
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
@@ -34,14 +33,26 @@ from lsq_mcp.text import clip
 # No output may show this many consecutive characters of a secret, however it is escaped.
 SECRET_WINDOW = 8
 REDACTED = "[redacted]"
-# One escaped character: an HTML entity (its `;` may be cut off: browsers read it all the same),
-# %XX, a JSON escape; `.` is any other character, as is.
+# One escaped character: an HTML entity (its `;` may be cut off, its number padded with zeros:
+# browsers read it all the same), %XX, a JSON escape; `.` is any other character, as is.
 _UNIT = re.compile(
-    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);?|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\.|.",
+    r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);?|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\.|.",
     re.DOTALL,
 )
-# The longest one character can be once escaped (`&#1114111;`): what `scrub` reads past its limit.
+_UNIT_BYTES = re.compile(_UNIT.pattern.encode(), re.DOTALL)
+# The longest one character can be once escaped unpadded (`&#1114111;`): what `scrub` reads past
+# its limit, and how far around an escape a piece holding it is looked for (the windows around the
+# escapes of one piece overlap, however padded, so the region holds it all).
 _LONGEST_ESCAPE = 10
+# Where an escape may start: found with `find` (memchr), as `re` takes 4 ns a character to look for
+# alternatives, or even for a set of characters.
+_ESCAPE_STARTS = ("\\", "%", "&")
+_ESCAPE_STARTS_BYTES = tuple(start.encode() for start in _ESCAPE_STARTS)
+# JSON's escapes of control characters: `\n` is a line break, no `n`.
+_JSON_CONTROLS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+# The only characters beyond ASCII whose lower case starts with an ASCII letter: `İ` (whose lower
+# case is two characters, `i` and a dot) and the Kelvin sign. Read as those letters.
+_TO_ASCII = {"\u0130": "i", "\u212a": "k"}
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -67,7 +78,8 @@ def redact_answer(content: bytes, secrets: Iterable[str]) -> str:
     """An answer's text, redacted: looked at as bytes first, the cheap way, since most answers hold
     no piece of a secret."""
     text = content.decode("utf-8", errors="replace")
-    pieces = _pieces(tuple(secrets))
+    secrets = tuple(secrets)
+    pieces = _pieces(secrets)
     if pieces is None or not pieces.may_be_in_bytes(content):
         return text
     return redact(text, secrets)
@@ -79,59 +91,40 @@ def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
     return clip(redact(text[: limit + SECRET_WINDOW * _LONGEST_ESCAPE], secrets), limit)
 
 
-# An escape that could stand for a character of a secret (a JSON `\"` or `\n` cannot).
-# Only escapes of printable ASCII matter: a key travels in a header, so it holds nothing else (and
-# JSON's `\u00fc` for a `ü` is no hint).
-_ESCAPE_HINT = re.compile(
-    r"\\u00[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]"
-    r"|&(?:#0*(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])|#[xX]0*[2-7][0-9a-fA-F]|amp|lt|gt|quot|apos)"
-)
-_ESCAPE_HINT_BYTES = re.compile(_ESCAPE_HINT.pattern.encode())
-# Where an escape may start: found with `find` (memchr), as `re` takes 4 ns a character to look
-# for the alternatives above, or even for a set of characters.
-_ESCAPE_STARTS = ("\\", "%", "&")
-_ESCAPE_STARTS_BYTES = tuple(start.encode() for start in _ESCAPE_STARTS)
-_JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)")
-
-
 @dataclass(frozen=True)
 class _Pieces:
-    """The lower-cased pieces of some secrets, their characters, and an automaton that finds any
-    piece in UTF-8 in one pass (a key is printable ASCII: it travels in a header)."""
+    """The lower-cased pieces of some secrets, their characters, and automatons that find any piece
+    in one pass, in UTF-8 and in text (a key is printable ASCII: it travels in a header)."""
 
     pieces: frozenset[str]
     alphabet: frozenset[str]
     finder: BytesAhoCorasick
     text_finder: AhoCorasick  # the same, over text: its matches are positions in characters
+    # `_TO_ASCII`'s characters that stand for a secret's letter, in UTF-8: `bytes.lower` keeps them.
+    non_ascii: tuple[bytes, ...]
 
     def may_be_in_bytes(self, content: bytes) -> bool:
         """Whether UTF-8 `content` may hold a piece: one as is, or an escape of a secret's character.
         A quick look, as bytes, before the text is searched where a piece may be (`regions`)."""
-        return bool(self.finder.find_matches_as_indexes(content.lower())) or (
-            next(self._escapes(content, _ESCAPE_STARTS_BYTES, _ESCAPE_HINT_BYTES), None) is not None
+        return (
+            bool(self.finder.find_matches_as_indexes(content.lower()))
+            or any(char in content for char in self.non_ascii)
+            or next(self._escapes(content, _ESCAPE_STARTS_BYTES, _UNIT_BYTES), None) is not None
         )
 
     def regions(self, text: str) -> list[tuple[int, int]]:
         """Where in `text` a piece may be, in order: around each piece found as is, and around each
-        escape of a secret's character whose surroundings, decoded, hold one."""
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a character lower-cased into two would shift every position
-            return [(0, len(text))] if self._holds(text) or self._decoded_holds(text) else []
-        end = len(text)
+        escape of a secret's character (a piece with one in it lies within this reach of it)."""
+        end, reach = len(text), SECRET_WINDOW * _LONGEST_ESCAPE
         found = [
             (max(0, start - SECRET_WINDOW), min(end, stop + SECRET_WINDOW))
-            for _, start, stop in self.text_finder.find_matches_as_indexes(lowered)
+            for _, start, stop in self._find(_lower(text))
         ]
-        # A piece with an escaped character in it lies within this reach of that escape.
-        reach = SECRET_WINDOW * _LONGEST_ESCAPE
-        escapes = _merged(
-            [
-                (max(0, m.start() - reach), min(end, m.end() + reach))
-                for m in self._escapes(text, _ESCAPE_STARTS, _ESCAPE_HINT)
-            ]
-        )
-        found += [(start, stop) for start, stop in escapes if self._decoded_holds(text[start:stop])]
-        return _merged(found)
+        found += [
+            (max(0, m.start() - reach), min(end, m.end() + reach))
+            for m in self._escapes(text, _ESCAPE_STARTS, _UNIT)
+        ]
+        return _merged([(_run_start(text, start), stop) for start, stop in found])
 
     def spelled_in(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """The spans of `text[start:end]` that spell a piece: as is, or each character escaped once."""
@@ -140,37 +133,33 @@ class _Pieces:
         plain = [(start + i, start + i + 1, c) for i, c in enumerate(region)]
         return self._spelled_by(units) + self._spelled_by(plain)
 
-    def _decoded_holds(self, text: str) -> bool:
-        """Whether `text` holds a piece once its escapes are undone, one kind after another."""
-        stages = [text]
-        for decode in _DECODINGS:
-            stages.append(decode(stages[-1]))
-        # Looked at in one pass: no piece spans the NUL between two stages, as no key holds one.
-        return bool(text) and self._holds("\0".join(stages[1:]))
+    def _find(self, lowered: str) -> list[tuple[int, int, int]]:
+        try:
+            return self.text_finder.find_matches_as_indexes(lowered)
+        except UnicodeEncodeError:  # a lone surrogate (JSON's `\ud800` is one), which no key holds
+            return self.text_finder.find_matches_as_indexes(_SURROGATE.sub("\ufffd", lowered))
 
     def _escapes(
-        self, text: AnyStr, starts: tuple[AnyStr, ...], hint: re.Pattern[AnyStr]
+        self, text: AnyStr, starts: tuple[AnyStr, ...], unit: re.Pattern[AnyStr]
     ) -> Iterator[re.Match[AnyStr]]:
-        """The escapes in `text` of a character of a secret, found from the characters they start
-        with. Only those can be part of what `redact` removes; an HTML note's `&lt;`, or JSON's
-        `\\u003c` for each of its `<`, is not looked around (a page may hold thousands)."""
+        """The escapes in `text` of a secret's character, read as `spelled_in` reads them, found from
+        the characters they start with. An HTML note's `&lt;`, or JSON's `\\u003c` for each of its
+        `<`, is none: a page may hold thousands, and each would be searched around."""
         for start in starts:
             at = text.find(start)
             while at != -1:
-                match = hint.match(text, at)
-                if match is not None and _unescape(_as_text(match.group())).lower() in self.alphabet:
+                match = unit.match(text, at)
+                if match is not None and self._escapes_a_character(_as_text(match.group())):
                     yield match
                 at = text.find(start, at + 1)
 
-    def _holds(self, text: str) -> bool:
-        # Lower-cased as text, as `redact` reads it (the Kelvin sign is a `k` there too).
-        return bool(self.finder.find_matches_as_indexes(text.lower().encode("utf-8", errors="replace")))
+    def _escapes_a_character(self, unit: str) -> bool:
+        """Whether `unit` is an escape (not a character as is) of one of the secrets' characters."""
+        return len(unit) > 1 and _lower(_unescape(unit)) in self.alphabet
 
     def _spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
-        chars = "".join(c for _, _, c in units).lower()
-        if len(chars) != len(units):  # a character lower-cased into two (`İ`): one for each unit
-            chars = "".join(low if len(low := c.lower()) == 1 else "\0" for _, _, c in units)
+        chars = _lower("".join(c for _, _, c in units))
         return [
             (units[i][0], units[i + SECRET_WINDOW - 1][1])
             for i in range(len(chars) - SECRET_WINDOW + 1)
@@ -187,20 +176,30 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
     pieces = frozenset(
         s[i : i + SECRET_WINDOW] for s in long_enough for i in range(len(s) - SECRET_WINDOW + 1)
     )
+    alphabet = frozenset("".join(long_enough))
     return _Pieces(
         pieces=pieces,
-        alphabet=frozenset("".join(long_enough)),
+        alphabet=alphabet,
         finder=BytesAhoCorasick([piece.encode() for piece in pieces]),
         text_finder=AhoCorasick(pieces),
+        non_ascii=tuple(char.encode() for char, letter in _TO_ASCII.items() if letter in alphabet),
     )
 
 
-def _json_unescape(text: str) -> str:
-    return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
+def _run_start(text: str, at: int) -> int:
+    """Where the run of backslashes just before `at` starts (`at` when there is none): a region read
+    from within one would pair them (`\\\\`, `\\b`) otherwise than the whole text does."""
+    while at > 0 and text[at - 1] == "\\":
+        at -= 1
+    return at
 
 
-# What `_decoded_holds` undoes, one after the other (mixed escapes: `&#97;\\u0062`).
-_DECODINGS = (_json_unescape, html.unescape, unquote, html.unescape)
+def _lower(text: str) -> str:
+    """`text` in lower case, one character for each: `İ` is read as `i` (its lower case is two)."""
+    return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _as_text(value: str | bytes) -> str:
@@ -217,7 +216,7 @@ def _unescape(unit: str) -> str:
         return char if len(char) == 1 else "\0"
     if unit[0] == "%":
         return chr(int(unit[1:], 16))
-    return chr(int(unit[2:], 16)) if len(unit) == 6 else unit[1]
+    return chr(int(unit[2:], 16)) if len(unit) == 6 else _JSON_CONTROLS.get(unit[1], unit[1])
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

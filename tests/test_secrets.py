@@ -188,3 +188,48 @@ def test_redact_finds_a_secret_wherever_it_is_in_a_long_text() -> None:
         for form in (secret, html.escape(secret), "".join(f"&#{ord(c)};" for c in secret)):
             text = redact(f"{before} {form} {before}", [secret])
             assert text == f"{before} [redacted] {before}", form
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("&#97\\u0031234567", "a1234567"),  # a decoded digit would make `&#97` another number
+        ("ab23a3&#50\\u0032", "0ab23a322"),
+        ("%\\u00361%62cdefgh", "61bcdefgh"),
+        ("abcd&apos;efg", "abcd'efg"),
+        ("defgh\\\\ijk", "abcdefgh\\ijklmnop"),  # JSON's \\ and \" stand for characters of a secret
+        ('defgh\\"ijk', 'abcdefgh"ijklmnop'),
+        ("abcdefg&#8490;", "abcdefgk"),  # the Kelvin sign, escaped: a `k`
+        ("abcdefg\\u212A", "abcdefgk"),
+        ("abcdefg\u212a", "abcdefgk"),
+        ("abcdefg\u0130", "abcdefgi"),  # `İ`, whose lower case is `i` and a dot
+        ("&#00000097;bcdefgh", "abcdefgh"),  # an entity padded with zeros
+        # 100 backslashes (50 escaped ones), then the piece: a region that starts within them must pair
+        # them as the whole text does, or it reads `\b` (a backspace) where the text has `b`
+        ("\\" * 100 + "b4b&#100E\\u0035%30B", "13Bcb4bdE50BBDf"),
+    ],
+)
+def test_escapes_of_a_secrets_characters_are_found_in_text_and_in_answers(text: str, secret: str) -> None:
+    # Found by an independent check of every piece against every way of decoding once: the quick look
+    # must send each of these to the exact search, in text and in an answer's bytes alike.
+    assert "[redacted]" in redact(text, [secret])
+    assert_no_piece_of_a_key(redact(text, [secret]), (secret,))
+    assert redact_answer(text.encode(), iter([secret])) == redact(text, [secret])
+
+
+def test_a_json_line_break_is_no_letter() -> None:
+    # `\r\n` in JSON is a line break: it spells no `rn` of a key (whose `u$r…` would otherwise make
+    # every line break of every note a place to search).
+    assert redact("noisernmore, noise\\r\\nmore", ["noisernmore"]) == "[redacted], noise\\r\\nmore"
+
+
+async def test_a_lone_surrogate_in_an_error_is_told_not_a_crash() -> None:
+    # JSON's `\ud800` decodes to a lone surrogate, which the search for pieces cannot take as is.
+    reply = json_reply({"Status": "Error", "ExceptionMessage": "bad \ud800 value " + SECRET_KEY}, 400)
+    with HostileServer(types_or(lambda _: reply)) as hostile:
+        async with connect_to(hostile) as client:
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP})
+    assert result.is_error
+    assert "bad" in text_of(result)
+    assert "[redacted]" in text_of(result)
+    assert_no_piece_of_a_key(text_of(result))
