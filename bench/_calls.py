@@ -6,7 +6,8 @@ the machine as it is then. It imports nothing of lsq_mcp but `create_server` and
 every version has.
 
 Arguments: the sandbox's URL, the activities endpoint's path, the opportunity, the rows per page.
-The LSQ_* settings come from the environment. After warming up it prints `ready`; then, for each
+The LSQ_* settings come from the environment. After warming up it prints `ready` and the folder
+of the `lsq_mcp` it runs (so that no version is timed in place of another); then, for each
 number N it reads on stdin, it makes N rounds of calls, each way once a round in an order rotated
 by one from the round before, and prints the seconds of each call as one JSON line, by way:
 
@@ -24,6 +25,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import anyio
@@ -34,6 +36,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult
 from minimal_server import server as minimal_server
 
+import lsq_mcp
 from lsq_mcp.server import create_server
 from lsq_mcp.settings import Settings
 
@@ -107,7 +110,7 @@ async def serve(url: str, path: str, opportunity: str, rows: int) -> None:
         for _ in range(WARMUP):
             for _, call in ways:
                 await call()
-        print("ready", flush=True)
+        print("ready", Path(lsq_mcp.__file__).parent, flush=True)
         done = 0
         while line := await anyio.to_thread.run_sync(sys.stdin.readline):
             seconds: dict[str, list[float]] = {name: [] for name, _ in ways}

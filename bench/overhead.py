@@ -96,8 +96,9 @@ class Version:
             text=True,
         )
         self.seconds: dict[str, list[float]] = {}
-        if self._line() != "ready":
-            raise RuntimeError(f"{name}: bench/_calls.py did not start")
+        ready, _, package = self._line().partition(" ")
+        if ready != "ready" or not Path(package).is_relative_to(root):
+            raise RuntimeError(f"{name}: bench/_calls.py did not start on {root}'s lsq_mcp (ran {package!r})")
 
     def run(self, calls: int) -> None:
         """Make `calls` more calls each way, keeping their times."""
