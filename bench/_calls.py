@@ -2,7 +2,7 @@
 
 `overhead.py` runs this script once with this checkout first on PYTHONPATH and once with an earlier
 commit's `lsq_mcp`, and has the two take turns, so that both versions are measured in one run on
-the machine as it is then. It imports nothing of lsq_mcp but `create_server` and `Settings`, which
+the machine as it is then. It uses nothing of lsq_mcp but `create_server` and `Settings`, which
 every version has.
 
 Arguments: the sandbox's URL, the activities endpoint's path, the opportunity, the rows per page.
