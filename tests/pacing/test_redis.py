@@ -34,7 +34,12 @@ from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from lsq_mcp.settings import RateLimit, Settings
 from tests.conftest import LSQ_MCP, TOOL, connect, env_for, structured, text_of
-from tests.pacing.test_local import most_in_any_window, order_of_six_calls, two_slow_then_a_quick_call
+from tests.pacing.test_local import (
+    most_in_any_window,
+    order_of_six_calls,
+    two_slow_then_a_quick_call,
+    wait_after_a_cancelled_waiter,
+)
 from tests.test_stdio import stdio
 
 pytestmark = pytest.mark.anyio
@@ -325,15 +330,7 @@ async def test_first_come_first_served_within_a_process(redis_url: str, db: redi
 
 async def test_a_cancelled_waiter_gives_its_place_back(redis_url: str, db: redis.Redis) -> None:
     a, b = limiters(redis_url, RateLimit(1, 0.3))
-    async with a.slot():
-        pass
-    with anyio.move_on_after(0.05):
-        async with b.slot():  # would wait ~0.3 s: cancelled in the queue
-            pass
-    began = time.monotonic()
-    async with a.slot():
-        pass
-    assert time.monotonic() - began < 0.3
+    assert await wait_after_a_cancelled_waiter(a, b) < 0.3
     assert db.zcard(f"lsq-mcp:{{{account_namespace(ACCESS_KEY)}}}:in-flight") == 0
     await a.aclose()
     await b.aclose()
