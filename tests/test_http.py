@@ -24,7 +24,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 
 from lsq_mcp import __version__
-from lsq_mcp.http import check_http_settings, create_http_app, default_allowed_hosts, is_loopback
+from lsq_mcp.http.app import create_http_app
+from lsq_mcp.http.security import check_http_settings, default_allowed_hosts, is_loopback
 from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, OPP_BIG
 from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts

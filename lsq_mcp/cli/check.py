@@ -213,7 +213,7 @@ def _check_token(settings: Settings) -> Line:
     token = settings.mcp_token
     if token is None:
         return skipped("token", "LSQ_MCP_TOKEN not set: serve --transport http takes loopback clients only")
-    from lsq_mcp.http import check_http_settings, token_bits, token_weakness
+    from lsq_mcp.http.security import check_http_settings, token_bits, token_weakness
 
     try:
         check_http_settings(settings, "127.0.0.1")

@@ -68,7 +68,7 @@ def _leave_now(_signal: int, _frame: FrameType | None) -> None:
 
 def http_settings(settings: Settings, args: argparse.Namespace) -> Settings:
     """Apply the HTTP flags, and refuse an unsafe set-up before anything starts or binds."""
-    from lsq_mcp.http import check_http_settings
+    from lsq_mcp.http.security import check_http_settings
 
     if args.allowed_host:
         hosts = tuple(h for value in args.allowed_host for h in parse_allowed_hosts(value, "--allowed-host"))
@@ -80,25 +80,27 @@ def http_settings(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
-    from lsq_mcp import http, serving
+    from lsq_mcp.http import app as http_app
+    from lsq_mcp.http import security, serving
+    from lsq_mcp.http.middleware import MCP_PATH
 
     try:  # bound first: a port in use stops start-up before anything else starts
-        sock = http.listen(args.host, args.port)
+        sock = http_app.listen(args.host, args.port)
     except ConfigError as exc:
         print(f"lsq-mcp: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     with sock, account(settings, demo) as settings:
         from lsq_mcp.server import create_server
 
-        app = http.create_http_app(settings, create_server(settings), host=args.host, port=args.port)
+        app = http_app.create_http_app(settings, create_server(settings), host=args.host, port=args.port)
         logger.info(
             "Serving MCP at http://%s%s (%s; Host headers allowed: %s)",
-            http.host_header(args.host, args.port),
-            http.MCP_PATH,
+            security.host_header(args.host, args.port),
+            MCP_PATH,
             "bearer token required" if settings.mcp_token else "no token: loopback only",
-            ", ".join(settings.mcp_allowed_hosts or http.default_allowed_hosts(args.host, args.port)),
+            ", ".join(settings.mcp_allowed_hosts or security.default_allowed_hosts(args.host, args.port)),
         )
-        if http.is_wildcard(args.host) and settings.mcp_allowed_hosts is None:
+        if security.is_wildcard(args.host) and settings.mcp_allowed_hosts is None:
             logger.warning(
                 "Listening on every address, but only loopback Host headers are accepted: set "
                 "LSQ_MCP_ALLOWED_HOSTS (or --allowed-host) to the names clients use to reach this server"

@@ -1,7 +1,7 @@
-"""The HTTP app (`lsq_mcp.http`) served by uvicorn as a service: a clean stop, no idle sockets held.
+"""The HTTP app (`lsq_mcp.http.app`) served by uvicorn as a service: a clean stop, no idle sockets held.
 
 On SIGTERM or SIGINT the server stops taking connections, lets the calls in flight finish for up
-to the grace period (LSQ_MCP_GRACE_SECONDS), cancels what is left (`http.CallsInFlight`, so each
+to the grace period (LSQ_MCP_GRACE_SECONDS), cancels what is left (`middleware.CallsInFlight`, so each
 answer ends cleanly rather than by uvicorn cancelling its task mid-way), and exits 0. Two things in
 the stack stood in the way, both undone here:
 - sse-starlette ends every SSE answer the moment uvicorn is told to stop, which cut a running
@@ -30,7 +30,7 @@ from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from lsq_mcp.http import CallsInFlight
+from lsq_mcp.http.middleware import CallsInFlight
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,96 @@
+"""The start-up checks of an HTTP server: who can reach it, and whether its token can be guessed."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+
+from lsq_mcp.settings import ConfigError, Settings
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# What a client may send as a token: printable ASCII without spaces, the most a header carries intact.
+_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+# A token guarding a server other machines can reach must not be guessable.
+MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_DISTINCT = 8
+MIN_TOKEN_BITS = 64
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server on this machine (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # any other name may resolve anywhere
+
+
+def is_wildcard(host: str) -> bool:
+    """Whether binding `host` listens on every address (0.0.0.0, ::)."""
+    name = host.strip().strip("[]")
+    if not name:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_unspecified
+    except ValueError:
+        return False
+
+
+def host_header(host: str, port: int) -> str:
+    """`host` as it appears in a Host header for `port` (IPv6 addresses in brackets)."""
+    name = host.strip().strip("[]").lower()
+    return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+
+
+def default_allowed_hosts(host: str, port: int) -> tuple[str, ...]:
+    """The Host headers accepted unless configured: the loopback names, and `host` unless a wildcard."""
+    names = [f"{name}:{port}" for name in LOOPBACK_NAMES]
+    if not is_wildcard(host) and host_header(host, port) not in names:
+        names.append(host_header(host, port))
+    return tuple(names)
+
+
+def check_http_settings(settings: Settings, host: str) -> None:
+    """Refuse, before anything binds, a server reachable from the network that anyone could use."""
+    token = settings.mcp_token
+    if token is not None and not _TOKEN_RE.fullmatch(token):
+        # The value itself is never shown: it is a secret.
+        raise ConfigError(
+            "LSQ_MCP_TOKEN", "must be printable ASCII without spaces (e.g. from openssl rand -hex 32)"
+        )
+    if is_loopback(host):
+        return
+    if token is None:
+        raise ConfigError(
+            "LSQ_MCP_TOKEN",
+            f"must be set to serve HTTP on {host!r}, which other machines can reach; "
+            "set LSQ_MCP_TOKEN to a long random value (e.g. from openssl rand -hex 32), or bind 127.0.0.1",
+        )
+    if (weakness := token_weakness(token)) is not None:
+        raise ConfigError("LSQ_MCP_TOKEN", f"{weakness} to guard {host!r}, which other machines can reach")
+
+
+def token_weakness(token: str) -> str | None:
+    """Why `token` is too easy to guess to guard a server other machines can reach, or None."""
+    bits = token_bits(token)
+    if len(token) >= MIN_TOKEN_LENGTH and len(set(token)) >= MIN_TOKEN_DISTINCT and bits >= MIN_TOKEN_BITS:
+        return None
+    return (
+        f"is weak (about {bits} bits, {len(set(token))} distinct characters; use at least "
+        f"{MIN_TOKEN_LENGTH} random characters, e.g. from openssl rand -hex 32)"
+    )
+
+
+def token_bits(token: str) -> int:
+    """A generous estimate of a token's randomness: its length times the bits of the smallest
+    alphabet its characters come from (hex, then letters and digits, then printable ASCII)."""
+    if all(c in "0123456789abcdef" for c in token) or all(c in "0123456789ABCDEF" for c in token):
+        alphabet = 16
+    elif token.isalnum():
+        alphabet = 62
+    else:
+        alphabet = 94
+    return int(len(token) * math.log2(alphabet))
