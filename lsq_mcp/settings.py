@@ -1,8 +1,8 @@
 """Configuration: one validated settings object, read once from the environment.
 
-Every variable of the contract's table lives here. A malformed value raises
-`ConfigError` naming the variable, so start-up fails with a message a person can
-act on instead of a traceback.
+Every variable of the README's configuration table (and docs/deployment.md's) lives here.
+A malformed value raises `ConfigError` naming the variable, so start-up fails with a message a
+person can act on instead of a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 DEFAULT_HOST = "api.leadsquared.com"
 # Seconds the HTTP server gives calls in flight to finish after SIGTERM (LSQ_MCP_GRACE_SECONDS).
 DEFAULT_GRACE_SECONDS = 10
-# The shortest stretch of a key that must never be echoed (the contract: nor 8 characters of either).
+# The shortest stretch of a key that must never be echoed (README: nor 8 characters of one).
 _KEY_FRAGMENT = 8
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -81,7 +81,7 @@ class Settings:
 
     @property
     def missing_keys(self) -> list[str]:
-        """The key variables that are not set, in the contract's order."""
+        """The key variables that are not set, access key first."""
         missing = []
         if not self.access_key:
             missing.append("LSQ_ACCESS_KEY")

@@ -1,4 +1,4 @@
-"""Every error row of the contract, through the MCP client, caused by the sandbox over real HTTP."""
+"""Every error of docs/tools.md#errors, through the MCP client, caused by the sandbox over real HTTP."""
 
 from __future__ import annotations
 

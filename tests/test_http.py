@@ -168,7 +168,7 @@ async def client_for(
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_tools_list_and_a_call_answer_as_the_contract_says(open_server: HttpServer, mode: str) -> None:
+async def test_tools_list_and_a_call_answer_as_documented(open_server: HttpServer, mode: str) -> None:
     """Both protocol eras: `auto` speaks 2026-07-28 (per-request), `legacy` the initialize handshake."""
     async with client_for(open_server, mode=mode) as client:
         assert client.server_info is not None

@@ -74,7 +74,7 @@ def test_the_bundle_runs_the_console_script_with_uv_over_stdio() -> None:
     assert config["args"] == ["run", "--directory", "${__dirname}", "lsq-mcp"]
 
 
-def test_user_config_maps_to_the_contracts_variables() -> None:
+def test_user_config_maps_to_the_configuration_variables() -> None:
     env = MANIFEST["server"]["mcp_config"]["env"]
     options = MANIFEST["user_config"]
     assert {name: _user_config_in(value) for name, value in env.items()} == {

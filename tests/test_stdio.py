@@ -42,7 +42,7 @@ async def stdio(
             yield client, log
 
 
-async def test_stdio_server_answers_like_the_contract(sandbox: SandboxServer) -> None:
+async def test_stdio_server_answers_as_documented(sandbox: SandboxServer) -> None:
     async with stdio(env_for(sandbox)) as (client, log):
         assert client.server_info is not None
         assert client.server_info.name == "leadsquared"

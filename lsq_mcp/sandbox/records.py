@@ -124,7 +124,7 @@ class SampleTask:
 
     @property
     def is_open(self) -> bool:
-        """Neither Completed nor Cancelled, in any case (how the contract counts open tasks)."""
+        """Neither Completed nor Cancelled, in any case (how docs/tools.md counts open tasks)."""
         return (self.row["Status"] or "").casefold() not in CLOSED_TASK_STATUSES
 
 

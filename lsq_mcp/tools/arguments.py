@@ -1,7 +1,7 @@
 """The tools' arguments: each rule written once, as the schema's constraint and as the words a model reads.
 
 `argument(name, description)` gives the `Field` of an argument: its constraints come from
-`RULES[name]`, so the JSON Schema, the error text of `describe_invalid` and the README's
+`RULES[name]`, so the JSON Schema, the error text of `describe_invalid` and docs/tools.md's
 argument table never disagree. A bad argument is refused before any API call.
 
 Types are strict where pydantic's lax reading would give a wrong answer (`Rule.read`): a JSON
@@ -51,7 +51,7 @@ def boolean(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Rule:
-    """What one argument must be: `words` for people (the error text, and the README's table),
+    """What one argument must be: `words` for people (the error text, and docs/tools.md's table),
     `constraints` for pydantic and the schema, `read` (when pydantic's lax reading would accept what
     the rule does not) run on the value first, `absent` what leaving an optional one out means."""
 
@@ -62,7 +62,7 @@ class Rule:
 
     @property
     def short(self) -> str:
-        """The words as the README's table shows them: what the argument must be."""
+        """The words as docs/tools.md's table shows them: what the argument must be."""
         return self.words.removeprefix("must be ")
 
 
@@ -195,7 +195,7 @@ def _shown(value: Any) -> str:
 
 
 def argument_table(schema: dict[str, Any]) -> str:
-    """The README's table of a tool's arguments, from its input schema and `RULES`: the same rules
+    """docs/tools.md's table of a tool's arguments, from its input schema and `RULES`: the same rules
     the schema enforces and the errors quote."""
     rows = ["| argument | type | rule | default | meaning |", "| --- | --- | --- | --- | --- |"]
     for name, prop in schema.get("properties", {}).items():

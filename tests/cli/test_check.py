@@ -260,9 +260,9 @@ def _keys() -> dict[str, str]:
     }
 
 
-def test_the_readmes_sample_is_what_check_prints() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    sample = readme.split("$ LSQ_ACCESS_KEY='u$r...' LSQ_SECRET_KEY='...' lsq-mcp check\n", 1)[1]
+def test_the_troubleshooting_pages_sample_is_what_check_prints() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md").read_text()
+    sample = page.split("$ LSQ_ACCESS_KEY='u$r...' LSQ_SECRET_KEY='...' lsq-mcp check\n", 1)[1]
     lines = sample.split("```", 1)[0].splitlines()
     items = [match.group(2) for match in map(LINE_RE.match, lines[:-1]) if match]
     assert items == ITEMS

@@ -1,7 +1,7 @@
-"""Write each tool's argument table into README.md, between `<!-- arguments:TOOL -->` and
+"""Write each tool's argument table into docs/tools.md, between `<!-- arguments:TOOL -->` and
 `<!-- /arguments -->`, from the tool's input schema and the rules in lsq_mcp/tools/arguments.py.
 
-Usage: .venv/bin/python scripts/readme_arguments.py   (tests/tools/test_arguments.py checks it was run)
+Usage: .venv/bin/python scripts/argument_tables.py   (tests/tools/test_arguments.py checks it was run)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from lsq_mcp.server import create_server
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools.arguments import argument_table
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+TOOLS_DOC = Path(__file__).resolve().parent.parent / "docs" / "tools.md"
 BLOCK = re.compile(r"(<!-- arguments:(\w+) -->\n)(.*?)(<!-- /arguments -->)", re.S)
 
 
@@ -26,10 +26,11 @@ async def schemas() -> dict[str, dict[str, Any]]:
         return {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
 
 
-def with_tables(readme: str, tools: dict[str, dict[str, Any]]) -> str:
-    """`readme` with every marked block holding its tool's table."""
-    return BLOCK.sub(lambda m: f"{m[1]}{argument_table(tools[m[2]])}\n{m[4]}", readme)
+def with_tables(page: str, tools: dict[str, dict[str, Any]]) -> str:
+    """`page` with every marked block holding its tool's table."""
+    return BLOCK.sub(lambda m: f"{m[1]}{argument_table(tools[m[2]])}\n{m[4]}", page)
 
 
 if __name__ == "__main__":
-    README.write_text(with_tables(README.read_text(encoding="utf-8"), anyio.run(schemas)), encoding="utf-8")
+    page = with_tables(TOOLS_DOC.read_text(encoding="utf-8"), anyio.run(schemas))
+    TOOLS_DOC.write_text(page, encoding="utf-8")
