@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import anyio
 import httpx2
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
@@ -37,7 +37,7 @@ from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, find, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
 from lsq_mcp.tools.arguments import InvalidArgumentError, describe_invalid, unknown_arguments
-from lsq_mcp.tools.context import Deps
+from lsq_mcp.tools.context import Deps, ToolContext
 from lsq_mcp.tools.summary import tool as summary
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class LeadSquaredServer(MCPServer[Deps]):
     _arguments: dict[str, list[str]] | None = None
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context[Deps, Any] | None = None
+        self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
     ) -> CallToolResult | InputRequiredResult:
         try:
             if (unknown := await self._unknown_arguments(name, arguments)) is not None:
@@ -108,7 +108,7 @@ class LeadSquaredServer(MCPServer[Deps]):
             return _error_result(name, exc)
 
     async def get_prompt(
-        self, name: str, arguments: dict[str, Any] | None = None, context: Context[Deps, Any] | None = None
+        self, name: str, arguments: dict[str, Any] | None = None, context: ToolContext | None = None
     ) -> GetPromptResult | InputRequiredResult:
         """An unknown prompt or a missing argument is invalid params (-32602) saying which, not a
         crash with a traceback in the log."""

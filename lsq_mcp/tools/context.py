@@ -17,6 +17,8 @@ from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache
 
 @dataclass(frozen=True)
 class Deps:
+    """A tool's dependencies, built once by the server's lifespan and shared by every call."""
+
     conn: Connection
     activity_types: ActivityTypeCache
     field_names: ActivityFieldNames
@@ -25,7 +27,8 @@ class Deps:
 ToolContext = Context[Deps, Any]
 
 
-def deps(ctx: ToolContext) -> Deps:
+def deps_of(ctx: ToolContext) -> Deps:
+    """The dependencies of the call `ctx` belongs to."""
     return ctx.request_context.lifespan_context
 
 

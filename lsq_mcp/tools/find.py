@@ -16,7 +16,7 @@ from lsq_mcp.api.values import iso_utc
 from lsq_mcp.api.walk import gather_all
 from lsq_mcp.text import dot_join, labelled
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
-from lsq_mcp.tools.context import ToolContext, deps
+from lsq_mcp.tools.context import ToolContext, deps_of
 from lsq_mcp.tools.opportunity import OpportunitySummary
 from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
@@ -47,7 +47,7 @@ async def find_opportunities(
             "(a lead's GUID)."
         )
     found = await find_lead_opportunities(
-        deps(ctx).conn, email=email, lead_id=lead_id, opportunity_type=opportunity_type
+        deps_of(ctx).conn, email=email, lead_id=lead_id, opportunity_type=opportunity_type
     )
     return answer(render_found(found), found)
 

@@ -12,7 +12,7 @@ from lsq_mcp.api.models import RawOpportunityDetails
 from lsq_mcp.api.values import blank_to_none, iso_utc, parse_date
 from lsq_mcp.text import dot_join, labelled
 from lsq_mcp.tools.arguments import argument
-from lsq_mcp.tools.context import ToolContext, deps
+from lsq_mcp.tools.context import ToolContext, deps_of
 from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "Get opportunity"
@@ -23,7 +23,7 @@ async def get_opportunity(
     ctx: ToolContext,
     opportunity_id: Annotated[str, argument("opportunity_id", "The opportunity's GUID.")],
 ) -> Annotated[CallToolResult, OpportunityDetails]:
-    raw = await fetch_opportunity(deps(ctx).conn, opportunity_id)
+    raw = await fetch_opportunity(deps_of(ctx).conn, opportunity_id)
     details = condense_opportunity(raw, opportunity_id)
     return answer(render_opportunity(details), details)
 

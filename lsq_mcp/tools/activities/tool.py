@@ -16,7 +16,7 @@ from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, Json, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained, read_window
-from lsq_mcp.tools.context import Deps, ToolContext, deps, page_progress
+from lsq_mcp.tools.context import Deps, ToolContext, deps_of, page_progress
 from lsq_mcp.tools.results import Absent, answer
 
 TITLE = "Get opportunity activities"
@@ -73,7 +73,7 @@ async def get_opportunity_activities(
 
     progress = page_progress(ctx)
     result = await read_activities(
-        deps(ctx),
+        deps_of(ctx),
         query,
         window=window,
         fetch_all=fetch_all,
@@ -95,7 +95,7 @@ def _window(since: str | None, until: str | None, sort_column: str) -> Window | 
 
 
 async def read_activities(
-    services: Deps,
+    deps: Deps,
     query: ActivitiesQuery,
     *,
     window: Window | None = None,
@@ -116,26 +116,24 @@ async def read_activities(
     condenser = Condenser(query.opportunity_id)
 
     async def keep(rows: list[RawActivity]) -> list[Json]:
-        event_names = await services.activity_types.names(wait=NAMES_WAIT_SECONDS)
-        field_names = await services.field_names.names(
-            {r.event_code for r in rows if r.event_code is not None}
-        )
+        event_names = await deps.activity_types.names(wait=NAMES_WAIT_SECONDS)
+        field_names = await deps.field_names.names({r.event_code for r in rows if r.event_code is not None})
         return condenser.add(rows, event_names, field_names)
 
     if window is not None:
         total, activities, has_more = await fetch_window(
-            services.conn, query, window, max_activities, keep, on_progress
+            deps.conn, query, window, max_activities, keep, on_progress
         )
         return condenser.result(request, total, activities, has_more=has_more, next_page=None)
     start = (query.page_index - 1) * query.page_size
     if fetch_all:
-        total, activities = await fetch_activities(services.conn, query, max_activities, keep, on_progress)
+        total, activities = await fetch_activities(deps.conn, query, max_activities, keep, on_progress)
         # The page holding the first activity not returned: when the walk stopped mid-page, that page
         # repeats a few activities rather than skip any.
         next_page = (start + len(activities)) // query.page_size + 1
         seen = start + len(activities)
     else:
-        page = await get_activities_page(services.conn, query)
+        page = await get_activities_page(deps.conn, query)
         total, activities = page.record_count, await keep(page.rows)
         next_page, seen = query.page_index + 1, start + len(page.rows)
     return condenser.result(request, total, activities, has_more=seen < total, next_page=next_page)

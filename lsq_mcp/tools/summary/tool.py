@@ -25,7 +25,7 @@ from lsq_mcp.api.window import Window
 from lsq_mcp.errors import ApiError
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.arguments import argument, constrained, read_window
-from lsq_mcp.tools.context import ToolContext, deps, page_progress
+from lsq_mcp.tools.context import ToolContext, deps_of, page_progress
 from lsq_mcp.tools.opportunity import condense_opportunity
 from lsq_mcp.tools.results import Absent, answer
 from lsq_mcp.tools.summary.digest import render_digest
@@ -68,15 +68,15 @@ async def summarize_opportunity(
     window = read_window(since, until)
 
     progress = page_progress(ctx)
-    services = deps(ctx)
-    parts = _Parts(services.conn, opportunity_id)
+    deps = deps_of(ctx)
+    parts = _Parts(deps.conn, opportunity_id)
     await gather_all(
         [parts.read_details, parts.read_tasks, lambda: parts.read_history(window, max_activities, progress)]
     )
-    names = await services.activity_types.names(wait=NAMES_WAIT_SECONDS)
+    names = await deps.activity_types.names(wait=NAMES_WAIT_SECONDS)
     newest = newest_activity(parts.history.rows) if parts.history else None
     codes = {newest.event_code} if newest and newest.event_code is not None else set()
-    field_names = await services.field_names.names(codes)
+    field_names = await deps.field_names.names(codes)
     result = parts.result(window, names, field_names, datetime.now(timezone.utc))
     return answer(render_digest(result), result)
 
