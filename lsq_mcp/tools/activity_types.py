@@ -9,8 +9,8 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from lsq_mcp.api.models import RawActivityType
+from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
-from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "List activity types"
 DESCRIPTION = "The account's activity types: event code to name."
@@ -18,7 +18,7 @@ DESCRIPTION = "The account's activity types: event code to name."
 
 async def list_activity_types(ctx: ToolContext) -> Annotated[CallToolResult, ActivityTypesResult]:
     result = condense_activity_types(await deps_of(ctx).activity_types.types())
-    return answer(render_activity_types(result), result)
+    return call_tool_result(render_activity_types(result), result)
 
 
 class ActivityType(Compact):

@@ -21,7 +21,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from lsq_mcp.api.window import Window, parse_edge
-from lsq_mcp.tools.results import drop_null_default
+from lsq_mcp.tools.base_result import drop_null_default
 
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"

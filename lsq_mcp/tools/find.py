@@ -16,9 +16,9 @@ from lsq_mcp.api.values import iso_utc
 from lsq_mcp.api.walk import gather_all
 from lsq_mcp.text import dot_join, labelled
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
+from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
 from lsq_mcp.tools.opportunity import OpportunitySummary
-from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "Find opportunities"
 DESCRIPTION = "Find a person's opportunities, newest first, by lead email or lead id (give one)."
@@ -49,7 +49,7 @@ async def find_opportunities(
     found = await find_lead_opportunities(
         deps_of(ctx).conn, email=email, lead_id=lead_id, opportunity_type=opportunity_type
     )
-    return answer(render_found(found), found)
+    return call_tool_result(render_found(found), found)
 
 
 async def find_lead_opportunities(

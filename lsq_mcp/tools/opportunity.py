@@ -12,8 +12,8 @@ from lsq_mcp.api.models import RawOpportunityDetails
 from lsq_mcp.api.values import blank_to_none, iso_utc, parse_date
 from lsq_mcp.text import dot_join, labelled
 from lsq_mcp.tools.arguments import argument
+from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
-from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "Get opportunity"
 DESCRIPTION = "One opportunity's details: name, type, status, stage, owner, value, dates, custom fields."
@@ -25,7 +25,7 @@ async def get_opportunity(
 ) -> Annotated[CallToolResult, OpportunityDetails]:
     raw = await fetch_opportunity(deps_of(ctx).conn, opportunity_id)
     details = condense_opportunity(raw, opportunity_id)
-    return answer(render_opportunity(details), details)
+    return call_tool_result(render_opportunity(details), details)
 
 
 class OpportunitySummary(Compact):

@@ -17,8 +17,8 @@ from lsq_mcp.api.values import iso_utc
 from lsq_mcp.text import clip, dot_join, html_to_text, labelled, shorten
 from lsq_mcp.tools.activities.result import NOTE_LIMIT
 from lsq_mcp.tools.arguments import argument
+from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
-from lsq_mcp.tools.results import Absent, Compact, ToolResult, answer
 
 TITLE = "Get opportunity tasks"
 DESCRIPTION = """\
@@ -37,7 +37,7 @@ async def get_opportunity_tasks(
 ) -> Annotated[CallToolResult, TasksResult]:
     raw = await get_tasks_of_opportunity(deps_of(ctx).conn, opportunity_id)
     result = condense_tasks(raw, opportunity_id, datetime.now(timezone.utc))
-    return answer(render_tasks(result), result)
+    return call_tool_result(render_tasks(result), result)
 
 
 class Task(Compact):

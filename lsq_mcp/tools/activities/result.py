@@ -20,7 +20,7 @@ from pydantic import Field, WithJsonSchema
 from lsq_mcp.api.models import RawActivity, SortDirection
 from lsq_mcp.api.values import iso_utc, to_int
 from lsq_mcp.text import html_to_text, shorten
-from lsq_mcp.tools.results import Absent, Compact, ToolResult
+from lsq_mcp.tools.base_result import Absent, Compact, Json, ToolResult
 
 # A note longer than this is cut in the structured result (the text timeline cuts harder).
 NOTE_LIMIT = 2000
@@ -32,8 +32,6 @@ _OPPORTUNITY_NAMED = {
     "O_ActivityEvent": "type_code",
     "O_ActivityEventName": "type_name",
 }
-# The result as JSON: what the models below describe.
-Json = dict[str, Any]
 
 
 class Lead(Compact):

@@ -16,6 +16,7 @@ from typing import Any
 
 from lsq_mcp.text import clip, dot_join, labelled
 from lsq_mcp.tokens import estimate_tokens, within
+from lsq_mcp.tools.base_result import Json
 
 TIMELINE_NOTE_LIMIT = 160
 TIMELINE_FIELD_LIMIT = 40
@@ -24,8 +25,6 @@ TIMELINE_MAX_FIELDS = 4
 TEXT_BUDGET = 20_000
 # Room kept for the line that summarises what did not fit.
 _SUMMARY_ROOM = 400
-
-Json = Mapping[str, Any]
 
 
 def render_timeline(result: Json, budget: int = TEXT_BUDGET) -> str:

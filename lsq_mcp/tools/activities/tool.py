@@ -13,11 +13,11 @@ from lsq_mcp.api.values import iso_utc
 from lsq_mcp.api.walk import ProgressCallback, fetch_activities, fetch_window
 from lsq_mcp.api.window import Window
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
-from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, Json, PageRequest
+from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained, read_window
+from lsq_mcp.tools.base_result import Absent, Json, call_tool_result
 from lsq_mcp.tools.context import Deps, ToolContext, deps_of, page_progress
-from lsq_mcp.tools.results import Absent, answer
 
 TITLE = "Get opportunity activities"
 DESCRIPTION = """\
@@ -80,7 +80,7 @@ async def get_opportunity_activities(
         max_activities=max_activities,
         on_progress=progress,
     )
-    return answer(render_timeline(result), result)
+    return call_tool_result(render_timeline(result), result)
 
 
 def _window(since: str | None, until: str | None, sort_column: str) -> Window | None:

@@ -17,8 +17,8 @@ from pydantic import Field
 from lsq_mcp.api.models import RawActivity
 from lsq_mcp.api.values import iso_utc
 from lsq_mcp.tools.activities.result import Activity, Condenser, Lead, PageRequest
+from lsq_mcp.tools.base_result import Absent, Compact, ToolResult
 from lsq_mcp.tools.opportunity import OpportunityDetails
-from lsq_mcp.tools.results import Absent, Compact, ToolResult
 from lsq_mcp.tools.tasks import Task, TasksResult
 
 # Open tasks the result lists (soonest due first); get_opportunity_tasks has them all.

@@ -25,9 +25,9 @@ from lsq_mcp.api.window import Window
 from lsq_mcp.errors import ApiError
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.arguments import argument, constrained, read_window
+from lsq_mcp.tools.base_result import Absent, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of, page_progress
 from lsq_mcp.tools.opportunity import condense_opportunity
-from lsq_mcp.tools.results import Absent, answer
 from lsq_mcp.tools.summary.digest import render_digest
 from lsq_mcp.tools.summary.result import (
     HistoryRead,
@@ -78,7 +78,7 @@ async def summarize_opportunity(
     codes = {newest.event_code} if newest and newest.event_code is not None else set()
     field_names = await deps.field_names.names(codes)
     result = parts.result(window, names, field_names, datetime.now(timezone.utc))
-    return answer(render_digest(result), result)
+    return call_tool_result(render_digest(result), result)
 
 
 async def read_history(

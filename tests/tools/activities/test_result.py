@@ -11,8 +11,9 @@ from lsq_mcp.api.values import iso_utc, parse_date, to_int
 from lsq_mcp.api.walk import unseen
 from lsq_mcp.metadata import field_names
 from lsq_mcp.text import html_to_text
-from lsq_mcp.tools.activities.result import NOTE_LIMIT, Condenser, Json, PageRequest
+from lsq_mcp.tools.activities.result import NOTE_LIMIT, Condenser, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
+from lsq_mcp.tools.base_result import Json
 
 OPP = "9b2f3c4d-1111-4222-8333-444455556666"
 LEAD = "69e1c27e-dd08-4b53-b509-f353ad1c7f4d"

@@ -14,6 +14,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 # An optional field (or argument): left out when there is no value, so never `null` in its schema.
 Absent = SkipJsonSchema[None]
+# A JSON object: a result, or part of one, built directly rather than through a model.
+Json = dict[str, Any]
 
 
 def drop_null_default(schema: dict[str, Any]) -> None:
@@ -37,14 +39,14 @@ class Compact(BaseModel):
 class ToolResult(Compact):
     """A tool's structured result."""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> Json:
         """The JSON form: no null, no empty string, no empty container."""
-        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        data: Json = self.model_dump(mode="json", exclude_none=True)
         return data
 
 
-def answer(text: str, result: ToolResult | dict[str, Any]) -> CallToolResult:
-    """A tool's answer: the text a model reads, and the same facts as structured content (a result
-    model, or the JSON of one built directly)."""
+def call_tool_result(text: str, result: ToolResult | Json) -> CallToolResult:
+    """The MCP result of a tool call: the text a model reads, and the same facts as structured content
+    (a result model, or the JSON of one built directly)."""
     data = result.to_json() if isinstance(result, ToolResult) else result
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
