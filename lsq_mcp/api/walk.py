@@ -4,7 +4,8 @@
 account's rate limit) and fetches all pages after the first concurrently (the limiter paces them).
 `fetch_window` reads pages one after the other until it is past the window's far edge. Both cope
 with an API that answers shorter pages than asked for, never return an activity twice, and hand
-each page to a `keep` function as it arrives (condense it, or keep the rows: `as_read`).
+each page to a `condense` function as it arrives (that makes the page's items: condensed
+activities, or the rows themselves: `as_read`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ T = TypeVar("T")
 
 # Called after each page with (pages fetched, pages planned).
 ProgressCallback = Callable[[int, int], Awaitable[None]]
-# What a walk keeps of each page's rows: one item per row, in order (the rows themselves: `as_read`).
-Keep = Callable[[list[RawActivity]], Awaitable[list[T]]]
+# What a walk makes of each page's rows: one item per row, in order (the rows themselves: `as_read`).
+Condense = Callable[[list[RawActivity]], Awaitable[list[T]]]
 
 
 def big_page(page_index: int, page_size: int, max_activities: int) -> tuple[int, int]:
@@ -46,7 +47,7 @@ def big_page(page_index: int, page_size: int, max_activities: int) -> tuple[int,
 
 
 async def as_read(rows: list[RawActivity]) -> list[RawActivity]:
-    """The `keep` of a walk that returns the rows as read."""
+    """The `condense` of a walk that returns the rows as read."""
     return rows
 
 
@@ -54,11 +55,11 @@ async def fetch_activities(
     conn: Connection,
     query: ActivitiesQuery,
     max_activities: int,
-    keep: Keep[T],
+    condense: Condense[T],
     on_progress: ProgressCallback | None = None,
 ) -> tuple[int, list[T]]:
-    """`(total, what keep made of the rows from the query's first activity on)`, at most
-    `max_activities` rows, reading as few pages as the API allows. Each page is handed to `keep` as
+    """`(total, what condense made of the rows from the query's first activity on)`, at most
+    `max_activities` rows, reading as few pages as the API allows. Each page is handed to `condense` as
     it arrives (one item per row, in order), so a long walk never holds its raw rows all at once."""
     start = (query.page_index - 1) * query.page_size
     index, size = big_page(query.page_index, query.page_size, max_activities)
@@ -86,27 +87,29 @@ async def fetch_activities(
     todo = [i for i in range(low, high + 1) if i != index]
     planned, done = 1 + len(todo), 1
     seen: set[str] = set()
-    kept: dict[int, list[T]] = {}
+    condensed: dict[int, list[T]] = {}
 
-    async def take(page_index: int, page: RawActivitiesPage) -> None:
+    async def condense_page(page_index: int, page: RawActivitiesPage) -> None:
         offset = (page_index - 1) * size
-        kept[page_index] = await keep(unseen(page.rows[max(start - offset, 0) : max(end - offset, 0)], seen))
+        condensed[page_index] = await condense(
+            unseen(page.rows[max(start - offset, 0) : max(end - offset, 0)], seen)
+        )
 
     if index >= low:
-        await take(index, first)
+        await condense_page(index, first)
     if on_progress:
         await on_progress(done, planned)
 
     async def fetch(page_index: int) -> None:
         nonlocal done
         page = await get_activities_page(conn, replace(query, page_index=page_index, page_size=size))
-        await take(page_index, page)
+        await condense_page(page_index, page)
         done += 1
         if on_progress:
             await on_progress(done, planned)
 
     await gather_all([partial(fetch, i) for i in todo])
-    return total, [item for i in sorted(kept) for item in kept[i]]
+    return total, [item for i in sorted(condensed) for item in condensed[i]]
 
 
 async def fetch_window(
@@ -114,10 +117,10 @@ async def fetch_window(
     query: ActivitiesQuery,
     window: Window,
     max_activities: int,
-    keep: Keep[T],
+    condense: Condense[T],
     on_progress: ProgressCallback | None = None,
 ) -> tuple[int, list[T], bool]:
-    """`(total, what keep made of the window's rows, whether the window holds more)`: the activities of
+    """`(total, what condense made of the window's rows, whether the window holds more)`: the activities of
     `query` created in `window`, at most `max_activities`, in the query's order (its sort column must
     be the creation time; its page index is not used).
 
@@ -141,7 +144,7 @@ async def fetch_window(
         ]
         inside = [row for row, moment in dated if window.contains(moment)]
         room = max_activities - len(items)
-        items += await keep(inside[:room])
+        items += await condense(inside[:room])
         if on_progress:
             await on_progress(index, max(index, math.ceil(total / size)))
         if len(inside) > room:

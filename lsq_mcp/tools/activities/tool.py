@@ -115,25 +115,25 @@ async def read_activities(
     )
     condenser = Condenser(query.opportunity_id)
 
-    async def keep(rows: list[RawActivity]) -> list[Json]:
+    async def condense(rows: list[RawActivity]) -> list[Json]:
         event_names = await deps.activity_types.names(wait=NAMES_WAIT_SECONDS)
         field_names = await deps.field_names.names({r.event_code for r in rows if r.event_code is not None})
         return condenser.add(rows, event_names, field_names)
 
     if window is not None:
         total, activities, has_more = await fetch_window(
-            deps.conn, query, window, max_activities, keep, on_progress
+            deps.conn, query, window, max_activities, condense, on_progress
         )
         return condenser.result(request, total, activities, has_more=has_more, next_page=None)
     start = (query.page_index - 1) * query.page_size
     if fetch_all:
-        total, activities = await fetch_activities(deps.conn, query, max_activities, keep, on_progress)
+        total, activities = await fetch_activities(deps.conn, query, max_activities, condense, on_progress)
         # The page holding the first activity not returned: when the walk stopped mid-page, that page
         # repeats a few activities rather than skip any.
         next_page = (start + len(activities)) // query.page_size + 1
         seen = start + len(activities)
     else:
         page = await get_activities_page(deps.conn, query)
-        total, activities = page.record_count, await keep(page.rows)
+        total, activities = page.record_count, await condense(page.rows)
         next_page, seen = query.page_index + 1, start + len(page.rows)
     return condenser.result(request, total, activities, has_more=seen < total, next_page=next_page)
