@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from lsq_mcp.api.window import Window, parse_edge
-from lsq_mcp.tools.base_result import drop_null_default
+from lsq_mcp.tools.base_result import Absent, drop_null_default
 
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
@@ -134,6 +134,20 @@ def constrained(name: str) -> FieldInfo:
     """The bare constraints of `name`'s rule, for an item of a list or the inside of an optional type
     (`Annotated[int, constrained(name)] | Absent`)."""
     return Field(**RULES[name].constraints)  # type: ignore[no-any-return]
+
+
+# The arguments several tools take, each with its rule and its usual words. A tool that means something
+# narrower says so over them: `Annotated[Since, Field(description=...)]`.
+OpportunityId = Annotated[str, argument("opportunity_id", "The opportunity's GUID.")]
+Since = Annotated[
+    str | Absent,
+    argument("since", "Only activities created at or after this, e.g. 2025-03-01 (UTC).", optional=True),
+]
+Until = Annotated[
+    str | Absent,
+    argument("until", "Only activities created at or before this (a date: all of it).", optional=True),
+]
+MaxActivities = Annotated[int, argument("max_activities", "The cap for fetch_all and for a window.")]
 
 
 class InvalidArgumentError(ValueError):

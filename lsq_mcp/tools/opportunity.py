@@ -11,7 +11,7 @@ from lsq_mcp.api.endpoints import get_opportunity as fetch_opportunity
 from lsq_mcp.api.models import RawOpportunityDetails
 from lsq_mcp.api.values import blank_to_none, iso_utc, parse_date
 from lsq_mcp.text import dot_join, labelled
-from lsq_mcp.tools.arguments import argument
+from lsq_mcp.tools.arguments import OpportunityId
 from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
 
@@ -21,7 +21,7 @@ DESCRIPTION = "One opportunity's details: name, type, status, stage, owner, valu
 
 async def get_opportunity(
     ctx: ToolContext,
-    opportunity_id: Annotated[str, argument("opportunity_id", "The opportunity's GUID.")],
+    opportunity_id: OpportunityId,
 ) -> Annotated[CallToolResult, OpportunityDetails]:
     raw = await fetch_opportunity(deps_of(ctx).conn, opportunity_id)
     details = condense_opportunity(raw, opportunity_id)

@@ -16,7 +16,7 @@ from lsq_mcp.api.models import RawTask, RawTasks
 from lsq_mcp.api.values import iso_utc
 from lsq_mcp.text import clip, dot_join, html_to_text, labelled, shorten
 from lsq_mcp.tools.activities.result import NOTE_LIMIT
-from lsq_mcp.tools.arguments import argument
+from lsq_mcp.tools.arguments import OpportunityId
 from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
 
@@ -33,7 +33,7 @@ TEXT_DESCRIPTION_LIMIT = 160
 
 async def get_opportunity_tasks(
     ctx: ToolContext,
-    opportunity_id: Annotated[str, argument("opportunity_id", "The opportunity's GUID.")],
+    opportunity_id: OpportunityId,
 ) -> Annotated[CallToolResult, TasksResult]:
     raw = await get_tasks_of_opportunity(deps_of(ctx).conn, opportunity_id)
     result = condense_tasks(raw, opportunity_id, datetime.now(timezone.utc))

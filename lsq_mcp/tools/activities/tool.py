@@ -15,7 +15,16 @@ from lsq_mcp.api.window import Window
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
-from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained, read_window
+from lsq_mcp.tools.arguments import (
+    InvalidArgumentError,
+    MaxActivities,
+    OpportunityId,
+    Since,
+    Until,
+    argument,
+    constrained,
+    read_window,
+)
 from lsq_mcp.tools.base_result import Absent, Json, call_tool_result
 from lsq_mcp.tools.context import Deps, ToolContext, deps_of, page_progress
 
@@ -30,7 +39,7 @@ are read. Else page (page_index/page_size) or fetch_all up to max_activities.
 
 async def get_opportunity_activities(
     ctx: ToolContext,
-    opportunity_id: Annotated[str, argument("opportunity_id", "The opportunity's GUID.")],
+    opportunity_id: OpportunityId,
     activity_event_code: Annotated[
         Annotated[int, constrained("activity_event_code")] | Absent,
         argument("activity_event_code", "Only this activity type (e.g. 22 = outbound call).", optional=True),
@@ -48,17 +57,9 @@ async def get_opportunity_activities(
     fetch_all: Annotated[
         bool, argument("fetch_all", "Read every page from page_index on, up to max_activities.")
     ] = False,
-    max_activities: Annotated[
-        int, argument("max_activities", "The cap for fetch_all and for a window.")
-    ] = 500,
-    since: Annotated[
-        str | Absent,
-        argument("since", "Only activities created at or after this, e.g. 2025-03-01 (UTC).", optional=True),
-    ] = None,
-    until: Annotated[
-        str | Absent,
-        argument("until", "Only activities created at or before this (a date: all of it).", optional=True),
-    ] = None,
+    max_activities: MaxActivities = 500,
+    since: Since = None,
+    until: Until = None,
 ) -> Annotated[CallToolResult, ActivitiesResult]:
     window = _window(since, until, sort_column)
     query = ActivitiesQuery(

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from mcp_types import CallToolResult
+from pydantic import Field
 
 from lsq_mcp.api.connection import Connection
 from lsq_mcp.api.endpoints import ActivitiesQuery, get_opportunity, get_tasks_of_opportunity
@@ -24,8 +25,8 @@ from lsq_mcp.api.walk import (
 from lsq_mcp.api.window import Window
 from lsq_mcp.errors import ApiError
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
-from lsq_mcp.tools.arguments import argument, constrained, read_window
-from lsq_mcp.tools.base_result import Absent, call_tool_result
+from lsq_mcp.tools.arguments import MaxActivities, OpportunityId, Since, Until, read_window
+from lsq_mcp.tools.base_result import call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of, page_progress
 from lsq_mcp.tools.opportunity import condense_opportunity
 from lsq_mcp.tools.summary.digest import render_digest
@@ -53,16 +54,11 @@ TASKS_REFUSED = "MXUnAuthorizedAccessException"
 
 async def summarize_opportunity(
     ctx: ToolContext,
-    opportunity_id: Annotated[str, argument("opportunity_id", "The opportunity's GUID.")],
-    since: Annotated[
-        str | Absent, argument("since", "Count only activities created at or after this.", optional=True)
-    ] = None,
-    until: Annotated[
-        str | Absent, argument("until", "Count only activities created at or before this.", optional=True)
-    ] = None,
+    opportunity_id: OpportunityId,
+    since: Annotated[Since, Field(description="Count only activities created at or after this.")] = None,
+    until: Annotated[Until, Field(description="Count only activities created at or before this.")] = None,
     max_activities: Annotated[
-        Annotated[int, constrained("max_activities")],
-        argument("max_activities", "The most activities read and counted."),
+        MaxActivities, Field(description="The most activities read and counted.")
     ] = 2000,
 ) -> Annotated[CallToolResult, SummaryResult]:
     window = read_window(since, until)
