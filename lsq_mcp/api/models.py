@@ -21,7 +21,6 @@ from lsq_mcp.api.values import parse_date, to_float, to_int, to_text
 
 Text = Annotated[str | None, BeforeValidator(to_text)]
 LooseInt = Annotated[int | None, BeforeValidator(to_int)]
-LooseFloat = Annotated[float | None, BeforeValidator(to_float)]
 # A date we could read, or the text as it came: a date is never dropped.
 LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
 
@@ -297,12 +296,9 @@ class RawTask(BaseModel):
     description: Text = Field(None, alias="Description")
     due_at: LooseDate = Field(None, alias="DueDate")
     created_at: LooseDate = Field(None, alias="CreatedOn")
-    owner_id: Text = Field(None, alias="OwnerID")
     owner: Text = Field(None, alias="OwnerName")
-    created_by_id: Text = Field(None, alias="CreatedBy")
     created_by: Text = Field(None, alias="CreatedByName")
     status: Text = Field(None, alias="Status")
-    reminder: Text = Field(None, alias="Reminder")
 
 
 RawTasks = RawList[RawTask]
