@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
 import httpx2
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     INVALID_PARAMS,
@@ -91,17 +92,31 @@ def deal_history(opportunity_id: Annotated[str, Field(description="The opportuni
     return DEAL_HISTORY_PROMPT.format(opportunity_id=opportunity_id)
 
 
+# What builds the tools' dependencies as the server starts, and closes them as it stops.
+Lifespan = Callable[[MCPServer[Deps]], AbstractAsyncContextManager[Deps]]
+
+
 class LeadSquaredServer(MCPServer[Deps]):
     """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix. (No key
     reaches a result: `read_answer` redacts what LeadSquared sends before it is read.)"""
 
-    _arguments: dict[str, list[str]] | None = None
+    def __init__(self, tools: list[Tool], lifespan: Lifespan) -> None:
+        super().__init__(
+            SERVER_NAME,
+            title="LeadSquared",
+            instructions=INSTRUCTIONS,
+            version=__version__,
+            tools=tools,
+            lifespan=lifespan,
+        )
+        # The tools do not change once the server is built: kept here, as the SDK's registry is private.
+        self._tools_by_name = {tool.name: tool for tool in tools}
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
     ) -> CallToolResult | InputRequiredResult:
         try:
-            if (unknown := await self._unknown_arguments(name, arguments)) is not None:
+            if (unknown := self._unknown_arguments(name, arguments)) is not None:
                 raise unknown
             return await super().call_tool(name, arguments, context)
         except (ToolError, InvalidArgumentError) as exc:
@@ -124,9 +139,9 @@ class LeadSquaredServer(MCPServer[Deps]):
     async def check_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
         """What a call of tool `name` would be refused for before any API call, or None; without a
         session, so that a one-shot caller (the CLI) starts nothing (no look-ups) for a bad call."""
-        if (unknown := await self._unknown_arguments(name, arguments)) is not None:
+        if (unknown := self._unknown_arguments(name, arguments)) is not None:
             return unknown
-        tool = self._tool_manager.get_tool(name)
+        tool = self._tools_by_name.get(name)
         try:
             if tool is not None:
                 tool.fn_metadata.validate_arguments(arguments)
@@ -134,15 +149,12 @@ class LeadSquaredServer(MCPServer[Deps]):
             return describe_invalid(exc)
         return None
 
-    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
-        """The error for arguments tool `name` does not take. Each tool's argument names are read
-        once: the tools do not change once the server is built."""
-        if self._arguments is None:
-            self._arguments = {
-                tool.name: list(tool.input_schema.get("properties", {})) for tool in await self.list_tools()
-            }
-        known = self._arguments.get(name)
-        return None if known is None else unknown_arguments(name, set(arguments), known)
+    def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
+        """The error for arguments tool `name` does not take."""
+        tool = self._tools_by_name.get(name)
+        if tool is None:
+            return None
+        return unknown_arguments(name, set(arguments), list(tool.parameters.get("properties", {})))
 
 
 def _error_result(name: str, exc: Exception) -> CallToolResult:
@@ -191,11 +203,11 @@ def create_server(
                 )
                 group.cancel_scope.cancel()
 
-    server = LeadSquaredServer(
-        SERVER_NAME, title="LeadSquared", instructions=INSTRUCTIONS, version=__version__, lifespan=lifespan
-    )
-    for function, title, description in TOOLS:
-        server.add_tool(function, title=title, description=description, annotations=READ_ONLY)
+    tools = [
+        Tool.from_function(function, title=title, description=description, annotations=READ_ONLY)
+        for function, title, description in TOOLS
+    ]
+    server = LeadSquaredServer(tools, lifespan)
     server.prompt(
         title="Deal history",
         description="Summarise what happened on one opportunity and what is next, every claim cited.",
