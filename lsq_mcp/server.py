@@ -44,7 +44,7 @@ from lsq_mcp.tools.summary import tool as summary
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "leadsquared"
-# Where a failed call's result names the kind of failure: the exception's class name.
+# Where a failed call's result names the kind of failure (`error_kind`).
 ERROR_KIND_META = "lsq-mcp/error"
 
 INSTRUCTIONS = """\
@@ -168,8 +168,13 @@ def _error_result(name: str, exc: Exception) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=str(failure))],
         is_error=True,
-        _meta={ERROR_KIND_META: type(failure).__name__},
+        _meta={ERROR_KIND_META: error_kind(type(failure))},
     )
+
+
+def error_kind(error: type[Exception]) -> str:
+    """How a failed call's `_meta` names the kind of its error: by its class."""
+    return error.__name__
 
 
 def _failure(exc: Exception) -> Exception:

@@ -8,8 +8,10 @@ import time
 
 import pytest
 
+from lsq_mcp.errors import RateLimitWaitError
 from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Fault, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
+from lsq_mcp.server import ERROR_KIND_META, error_kind
 from tests.conftest import ACTIVITIES, LSQ_MCP, TOOL, connect, env_for, structured, text_of
 
 pytestmark = pytest.mark.anyio
@@ -202,7 +204,7 @@ async def test_a_call_that_waited_out_its_time_in_the_local_queue_says_so(sandbo
         results = [await client.call_tool(TOOL, ARGS) for _ in range(2)]
     text = text_of(results[-1])
     assert results[-1].is_error
-    assert (results[-1].meta or {}).get("lsq-mcp/error") == "RateLimitWaitError"
+    assert (results[-1].meta or {}).get(ERROR_KIND_META) == error_kind(RateLimitWaitError)
     assert "waited 3 seconds for a place under the rate limit (1 call per 60 seconds)" in text
     assert "LeadSquared was never asked" in text
     assert "Could not reach" not in text

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from lsq_mcp.cli.exit_codes import EXIT_OK, EXIT_USAGE, exit_code_for
+from lsq_mcp.cli.exit_codes import EXIT_API_FAILED, EXIT_OK, EXIT_USAGE
 from lsq_mcp.errors import NotConfiguredError
 from lsq_mcp.settings import Settings
 
@@ -112,7 +112,8 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
     """Call `args.tool` with the arguments `args.arguments(args)` makes; print its text (or `--json`)."""
     from mcp import Client
 
-    from lsq_mcp.server import ERROR_KIND_META, create_server
+    from lsq_mcp.server import ERROR_KIND_META, create_server, error_kind
+    from lsq_mcp.tools.arguments import InvalidArgumentError
 
     make_arguments: Callable[[argparse.Namespace], dict[str, Any]] = args.arguments
     if not settings.has_keys:
@@ -139,7 +140,9 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
     text = "".join(block.text for block in result.content if block.type == "text")
     if result.is_error:
         print(f"lsq-mcp: {text}", file=sys.stderr)
-        return exit_code_for((result.meta or {}).get(ERROR_KIND_META))
+        # Told by the kind of error, never by its text: the caller's to fix (exit 2), or not (exit 1).
+        usage = {error_kind(InvalidArgumentError), error_kind(NotConfiguredError)}
+        return EXIT_USAGE if (result.meta or {}).get(ERROR_KIND_META) in usage else EXIT_API_FAILED
     if args.json:
         print(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
     else:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from lsq_mcp.api.connection import MAX_ANSWER_BYTES
-from lsq_mcp.server import ERROR_KIND_META
+from lsq_mcp.errors import AnswerTooLargeError
+from lsq_mcp.server import ERROR_KIND_META, error_kind
 from tests.conftest import TOOL, structured, text_of
 from tests.hostile import (
     OPP,
@@ -64,7 +65,7 @@ async def test_an_answer_past_the_cap_is_refused_and_the_server_lives_on(reply: 
             after = await client.call_tool(TOOL, ARGS)
     text = text_of(failed)
     assert failed.is_error, text
-    assert (failed.meta or {}).get(ERROR_KIND_META) == "AnswerTooLargeError"
+    assert (failed.meta or {}).get(ERROR_KIND_META) == error_kind(AnswerTooLargeError)
     assert "larger than 32 MiB" in text
     assert "page_size" in text, "says what to do"
     assert structured(after)["returned"] == 1
