@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 import anyio
 
@@ -27,6 +27,9 @@ from lsq_mcp.errors import BadRequestError, LeadSquaredError, ServerError
 
 MAX_PAGE_SIZE = 1000
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
 
 # Called after each page with (pages fetched, pages planned).
 ProgressCallback = Callable[[int, int], Awaitable[None]]
@@ -174,13 +177,20 @@ def unseen(rows: Sequence[RawActivity], seen: set[str]) -> list[RawActivity]:
     return fresh
 
 
-async def gather_all(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run `calls` concurrently and return their results in order. The first failure stops the
-    others (no API call is spent on a result that will be thrown away) and is raised as it is."""
-    results: dict[int, T] = {}
+@overload
+async def gather_all(
+    calls: tuple[Callable[[], Awaitable[A]], Callable[[], Awaitable[B]], Callable[[], Awaitable[C]]],
+) -> tuple[A, B, C]: ...
+@overload
+async def gather_all(calls: list[Callable[[], Awaitable[T]]]) -> list[T]: ...
+async def gather_all(calls: Sequence[Callable[[], Awaitable[Any]]]) -> Sequence[Any]:
+    """Run `calls` concurrently and return their results in order (a tuple of three calls' results, each
+    of its own type, or a list). The first failure stops the others (no API call is spent on a result
+    that will be thrown away) and is raised as it is."""
+    results: dict[int, Any] = {}
     failures: list[LeadSquaredError] = []
 
-    async def run(position: int, call: Callable[[], Awaitable[T]]) -> None:
+    async def run(position: int, call: Callable[[], Awaitable[Any]]) -> None:
         try:
             results[position] = await call()
         except LeadSquaredError as exc:
@@ -192,4 +202,5 @@ async def gather_all(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
             group.start_soon(run, position, call)
     if failures:
         raise failures[0]
-    return [results[i] for i in range(len(calls))]
+    ordered = [results[i] for i in range(len(calls))]
+    return tuple(ordered) if isinstance(calls, tuple) else ordered

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import Annotated
 
 from mcp_types import CallToolResult
@@ -62,19 +63,54 @@ async def summarize_opportunity(
     ] = 2000,
 ) -> Annotated[CallToolResult, SummaryResult]:
     window = read_window(since, until)
-
-    progress = page_progress(ctx)
     deps = deps_of(ctx)
-    parts = _Parts(deps.conn, opportunity_id)
-    await gather_all(
-        [parts.read_details, parts.read_tasks, lambda: parts.read_history(window, max_activities, progress)]
+    conn, progress = deps.conn, page_progress(ctx)
+    details, tasks, history = await gather_all(
+        (
+            partial(get_opportunity, conn, opportunity_id),
+            partial(_read_tasks, conn, opportunity_id),
+            partial(read_history, conn, opportunity_id, window, max_activities, progress),
+        )
     )
     names = await deps.activity_types.names(wait=NAMES_WAIT_SECONDS)
-    newest = newest_activity(parts.history.rows) if parts.history else None
+    newest = newest_activity(history.rows)
     codes = {newest.event_code} if newest and newest.event_code is not None else set()
     field_names = await deps.field_names.names(codes)
-    result = parts.result(window, names, field_names, datetime.now(timezone.utc))
+    result = _summary(opportunity_id, window, (details, tasks, history), names, field_names)
     return call_tool_result(render_digest(result), result)
+
+
+def _summary(
+    opportunity_id: str,
+    window: Window | None,
+    readings: tuple[RawOpportunityDetails, RawTasks | str, HistoryRead],
+    names: Mapping[int, str],
+    field_names: Mapping[int, Mapping[str, str]],
+) -> SummaryResult:
+    """The summary the three readings give together (tasks: the list, or why it may not be seen)."""
+    details, tasks, history = readings
+    now = datetime.now(timezone.utc)
+    counted, lead = summarize_history(history, opportunity_id, names, field_names, now)
+    return SummaryResult(
+        opportunity_id=opportunity_id,
+        opportunity=condense_opportunity(details, opportunity_id),
+        lead=lead,
+        since=iso_utc(window.since) if window else None,
+        until=iso_utc(window.until) if window else None,
+        history=counted,
+        tasks=None if isinstance(tasks, str) else count_tasks(condense_tasks(tasks, opportunity_id, now)),
+        tasks_unavailable=tasks if isinstance(tasks, str) else None,
+    )
+
+
+async def _read_tasks(conn: Connection, opportunity_id: str) -> RawTasks | str:
+    """The opportunity's tasks, or why the keys' user may not see them: the summary goes on without."""
+    try:
+        return await get_tasks_of_opportunity(conn, opportunity_id)
+    except ApiError as exc:
+        if exc.exception_type != TASKS_REFUSED:
+            raise
+        return str(exc)
 
 
 async def read_history(
@@ -96,53 +132,3 @@ async def read_history(
     query = replace(query, page_size=MAX_PAGE_SIZE)
     total, rows, more = await fetch_window(conn, query, window, max_activities, as_read, on_progress)
     return HistoryRead(total, rows, complete=not more)
-
-
-@dataclass
-class _Parts:
-    """The three readings of a summary, made concurrently, and the result they give together."""
-
-    conn: Connection
-    opportunity_id: str
-    details: RawOpportunityDetails | None = None
-    tasks: RawTasks | None = None
-    tasks_unavailable: str | None = None
-    history: HistoryRead | None = None
-
-    async def read_details(self) -> None:
-        self.details = await get_opportunity(self.conn, self.opportunity_id)
-
-    async def read_tasks(self) -> None:
-        try:
-            self.tasks = await get_tasks_of_opportunity(self.conn, self.opportunity_id)
-        except ApiError as exc:
-            if exc.exception_type != TASKS_REFUSED:
-                raise
-            self.tasks_unavailable = str(exc)
-
-    async def read_history(
-        self, window: Window | None, max_activities: int, progress: ProgressCallback
-    ) -> None:
-        self.history = await read_history(self.conn, self.opportunity_id, window, max_activities, progress)
-
-    def result(
-        self,
-        window: Window | None,
-        names: Mapping[int, str],
-        field_names: Mapping[int, Mapping[str, str]],
-        now: datetime,
-    ) -> SummaryResult:
-        # Both are set once gather_all has returned (it raises when a reading fails).
-        assert self.details is not None
-        assert self.history is not None
-        history, lead = summarize_history(self.history, self.opportunity_id, names, field_names, now)
-        return SummaryResult(
-            opportunity_id=self.opportunity_id,
-            opportunity=condense_opportunity(self.details, self.opportunity_id),
-            lead=lead,
-            since=iso_utc(window.since) if window else None,
-            until=iso_utc(window.until) if window else None,
-            history=history,
-            tasks=count_tasks(condense_tasks(self.tasks, self.opportunity_id, now)) if self.tasks else None,
-            tasks_unavailable=self.tasks_unavailable,
-        )
