@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import re
 
+from lsq_mcp.settings import RateLimit
+
 # An API host named in LeadSquared's 401 message: where the account really lives.
 _API_HOST_RE = re.compile(r"\b(api[\w-]*\.leadsquared\.com)\b", re.IGNORECASE)
 # 502, 503, 504: a gateway's or a busy server's answer, worth another try whatever its body says.
@@ -199,7 +201,7 @@ class RateLimitError(ApiError):
         *,
         status: int,
         retry_after: float,
-        limit: tuple[int, float] | None,
+        limit: RateLimit | None,
         exception_type: str | None = None,
         upstream_message: str | None = None,
         retries: int | None = None,
@@ -224,7 +226,7 @@ class RateLimitError(ApiError):
         if self.retries is None:
             said = self.upstream_message or "no detail"
             return f"LeadSquared answered {self.status}: rate limit exceeded ({said})."
-        limit = f"{self.limit[0]} calls per {self.limit[1]:g} seconds" if self.limit else "unknown"
+        limit = self.limit.words if self.limit else "unknown"
         retries = self.retries
         tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with retries off"
         how = (
@@ -347,7 +349,7 @@ class RateLimitWaitError(LeadSquaredError):
     (`limit`), in this process or shared through Redis: `sent` says whether LeadSquared was asked
     at all (an earlier attempt may have been rejected)."""
 
-    def __init__(self, *, waited: float, limit: str, sent: bool) -> None:
+    def __init__(self, *, waited: float, limit: RateLimit, sent: bool) -> None:
         self.waited = waited
         self.limit = limit
         self.sent = sent
@@ -356,7 +358,8 @@ class RateLimitWaitError(LeadSquaredError):
     def describe(self) -> str:
         asked = "after an earlier attempt failed" if self.sent else "so LeadSquared was never asked"
         return (
-            f"The call waited {_seconds(self.waited)} for a place under the rate limit ({self.limit}) and "
-            f"ran out of time, {asked}: other calls were using the account's allowance. Try again in a "
-            "moment, ask for fewer, larger pages, or raise LSQ_TIMEOUT if calls often queue this long."
+            f"The call waited {_seconds(self.waited)} for a place under the rate limit "
+            f"({self.limit.words}) and ran out of time, {asked}: other calls were using the account's "
+            "allowance. Try again in a moment, ask for fewer, larger pages, or raise LSQ_TIMEOUT if calls "
+            "often queue this long."
         )

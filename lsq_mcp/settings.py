@@ -47,13 +47,20 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `calls` API calls may start in any window of `seconds`."""
+    """At most `calls` API calls may start in any window of `seconds`: the configured limit, or the one
+    LeadSquared names. `str()` writes it as LSQ_RATE_LIMIT takes it (`25/5`), `words` for a sentence."""
 
     calls: int
     seconds: float
 
     def __str__(self) -> str:
         return f"{self.calls}/{self.seconds:g}"
+
+    @property
+    def words(self) -> str:
+        """`25 calls per 5 seconds` (`1 call per 60 seconds`)."""
+        calls = "1 call" if self.calls == 1 else f"{self.calls} calls"
+        return f"{calls} per {self.seconds:g} second{'' if self.seconds == 1 else 's'}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from lsq_mcp.errors import (
     ServerError,
 )
 from lsq_mcp.redaction import redact_answer, scrub
+from lsq_mcp.settings import RateLimit
 
 T = TypeVar("T")
 
@@ -136,10 +137,10 @@ def rate_limit_error(
     if match:
         calls, seconds = int(match.group(1)), float(match.group(2))
         if calls > 0 and seconds > 0:
-            limit = (calls, seconds)
+            limit = RateLimit(calls, seconds)
     retry_after = _retry_after(headers)
     if retry_after is None:
-        retry_after = min(limit[1] if limit else window, MAX_WAIT_SECONDS)
+        retry_after = min(limit.seconds if limit else window, MAX_WAIT_SECONDS)
     return RateLimitError(
         status=status,
         retry_after=retry_after,

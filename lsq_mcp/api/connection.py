@@ -148,9 +148,7 @@ class Connection:
                 )
             except RateLimitError as exc:
                 # Every waiting call holds back, not only this one: the window is the account's.
-                await self.limiter.rate_limited(
-                    RateLimit(*exc.limit) if exc.limit is not None else None, exc.retry_after
-                )
+                await self.limiter.rate_limited(exc.limit, exc.retry_after)
                 if attempt >= retries:
                     raise exc.after_retries(retries) from None
                 logger.info("Rate limit hit; retry %d/%d in %.1fs", attempt + 1, retries, exc.retry_after)
@@ -236,9 +234,7 @@ def _out_of_time(progress: _Progress, seconds: float, limit: RateLimit, host: st
     """What a call that got no result within `seconds` amounts to, by where its time ran out."""
     if progress.queued:
         # In the rate limiter's queue: LeadSquared is not to blame.
-        calls = "1 call" if limit.calls == 1 else f"{limit.calls} calls"
-        limit_text = f"{calls} per {limit.seconds:g} seconds"
-        return RateLimitWaitError(waited=seconds, limit=limit_text, sent=progress.sent)
+        return RateLimitWaitError(waited=seconds, limit=limit, sent=progress.sent)
     return UnreachableError(host, f"no result within {seconds:g}s, retries and waits included")
 
 

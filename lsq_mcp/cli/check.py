@@ -184,7 +184,7 @@ async def _check_leadsquared(settings: Settings) -> list[Line]:
 def _check_rate_limit(settings: Settings) -> Line:
     limit = settings.rate_limit
     text = (
-        f"{limit.calls} calls per {limit.seconds:g} s (LSQ_RATE_LIMIT); a call is tried up to "
+        f"{limit.words} (LSQ_RATE_LIMIT); a call is tried up to "
         f"{settings.max_retries + 1} times, {settings.timeout:g} s each (LSQ_MAX_RETRIES, LSQ_TIMEOUT)"
     )
     if limit.calls / limit.seconds > DOCUMENTED_CALLS_PER_SECOND:

@@ -88,21 +88,19 @@ class LearnedLimit:
         paced = RateLimit(min(limit.calls, configured.calls), max(limit.seconds, configured.seconds))
         if paced.calls / paced.seconds < SLOWEST_LIMIT.calls / SLOWEST_LIMIT.seconds:
             logger.warning(
-                "LeadSquared named a rate limit of %s calls per %gs: too slow to pace to (a daily cap?), "
-                "pacing to %s still",
-                limit.calls,
-                limit.seconds,
-                self.current,
+                "LeadSquared named a rate limit of %s: too slow to pace to (a daily cap?), pacing to %s "
+                "still",
+                limit.words,
+                self.current.words,
             )
             return None
         if paced != self.current:
             logger.warning(
-                "LeadSquared's rate limit is %s calls per %gs, not %s: pacing %sto %s now",
-                limit.calls,
-                limit.seconds,
-                self.current,
+                "LeadSquared's rate limit is %s, not %s: pacing %sto %s now",
+                limit.words,
+                self.current.words,
                 f"{source} " if source else "",
-                "it" if paced == limit else f"{paced} (within it and LSQ_RATE_LIMIT)",
+                "it" if paced == limit else f"{paced.words} (within it and LSQ_RATE_LIMIT)",
             )
             self._learned = None if paced == configured else paced
             self._expires = self._clock() + LEARNED_FOR_SECONDS

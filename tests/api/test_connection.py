@@ -60,7 +60,7 @@ async def test_a_stricter_real_limit_is_learned_and_costs_at_most_one_window(
     assert sandbox.state.stats_snapshot().rejected <= 20 - 5
     learned = [r for r in caplog.records if "pacing to it" in r.getMessage()]
     assert len(learned) == 1
-    assert "5 calls per 0.5s" in learned[0].getMessage()
+    assert "5 calls per 0.5 seconds" in learned[0].getMessage()
 
 
 async def test_timeouts_are_retried(sandbox: SandboxServer) -> None:

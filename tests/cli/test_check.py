@@ -65,7 +65,7 @@ def test_everything_passes_against_the_sandbox_in_two_cheap_calls(sandbox: Sandb
         "LSQ_ACCESS_KEY, LSQ_SECRET_KEY, LSQ_HOST, LSQ_RATE_LIMIT, LSQ_TIMEOUT" in found["configuration"][1]
     )
     assert "Sandbox User" in found["keys"][1]
-    assert "1000 calls per 1 s" in found["rate limit"][1]
+    assert "1000 calls per 1 second (LSQ_RATE_LIMIT)" in found["rate limit"][1]
     assert done.stdout.splitlines()[-1] == "All 5 checks passed."
     assert done.stderr == ""
     assert [r.path.rsplit("/", 1)[1] for r in sandbox.state.requests] == [
