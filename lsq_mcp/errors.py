@@ -28,6 +28,7 @@ request back.
 from __future__ import annotations
 
 import re
+import socket
 
 from lsq_mcp.settings import RateLimit
 
@@ -45,6 +46,18 @@ def cause_chain(exc: BaseException) -> list[BaseException]:
         chain.append(current)
         current = current.__cause__ or current.__context__
     return chain
+
+
+def connection_failure(exc: BaseException) -> str | None:
+    """Why a connection could not be opened, when the chain of causes says (a name not resolved, a
+    connection refused); None when it does not. Both LeadSquared's connection and Redis's read it."""
+    chain = cause_chain(exc)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text or "nodename" in text:
+        return "the host name could not be resolved"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
+        return "the connection was refused"
+    return None
 
 
 def _detail(exception_type: str | None, message: str | None) -> str:

@@ -24,14 +24,13 @@ import contextlib
 import hashlib
 import logging
 import secrets
-import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
 
-from lsq_mcp.errors import RedisUnavailableError, cause_chain
+from lsq_mcp.errors import RedisUnavailableError, cause_chain, connection_failure
 from lsq_mcp.redaction import redact
 from lsq_mcp.settings import Settings
 from lsq_mcp.text import clip
@@ -218,10 +217,8 @@ class RedisStore:
         text = " ".join(str(e) for e in chain).lower()
         if any(isinstance(e, AuthenticationError) for e in chain) or "wrongpass" in text or "noauth" in text:
             return "it refused the user name or password in LSQ_REDIS_URL"
-        if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
-            return "the connection was refused"
-        if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text:
-            return "the host name could not be resolved"
+        if failure := connection_failure(exc):
+            return failure
         if any(isinstance(e, TimeoutError) for e in chain) or "timeout" in text or "timed out" in text:
             return self._no_answer
         if isinstance(exc, ResponseError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -30,7 +29,7 @@ from lsq_mcp.errors import (
     RateLimitWaitError,
     RedisUnavailableError,
     UnreachableError,
-    cause_chain,
+    connection_failure,
 )
 from lsq_mcp.pacing import Limiter, SlidingWindowLimiter
 from lsq_mcp.redaction import scrub
@@ -184,7 +183,8 @@ class Connection:
         except httpx2.DecodingError:  # some transports decode before the body is read
             raise _undecodable(0, {}, self.settings.secrets) from None
         except httpx2.ConnectError as exc:
-            raise UnreachableError(host, _connect_reason(exc)) from None
+            reason = connection_failure(exc) or "the connection could not be opened"
+            raise UnreachableError(host, reason) from None
         except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
             raise UnreachableError(host, f"the exchange failed: {type(exc).__name__}") from None
         return response.status_code, response.headers, content
@@ -242,17 +242,6 @@ def _backoff(attempt: int) -> float:
     """Exponential backoff with jitter, so that many failing calls do not retry in step."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
     return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def _connect_reason(exc: httpx2.ConnectError) -> str:
-    """Why a connection could not be opened, from the chain of causes (the async stack wraps them)."""
-    chain = cause_chain(exc)
-    text = " ".join(str(e) for e in chain).lower()
-    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text or "nodename" in text:
-        return "the host name could not be resolved"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
-        return "the connection was refused"
-    return "the connection could not be opened"
 
 
 def _short_reason(exc: LeadSquaredError) -> str:
