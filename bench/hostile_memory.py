@@ -1,4 +1,4 @@
-"""Memory while a hostile upstream sends more than the server will read (issue 11, point 3).
+"""Memory while a hostile upstream sends more than the server will read.
 
 A look-alike on 127.0.0.1 (`tests/hostile.py`, real HTTP) answers one call with, in turn: a
 normal page of 1,000 activities with 2 KB notes (the baseline: what a large real answer costs),

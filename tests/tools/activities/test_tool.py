@@ -202,7 +202,7 @@ async def test_html_unicode_and_odd_values(sandbox: SandboxServer) -> None:
 
 
 async def test_text_is_far_smaller_than_leadsquareds_json(sandbox: SandboxServer) -> None:
-    """docs/tools.md's promise: several times smaller; the issue's bar: at most 35% of the raw JSON."""
+    """docs/tools.md's promise: several times smaller; here, at most 35% of the raw JSON."""
     for opportunity, size in ((OPP_BIG, 25), (OPP_BIG, 200), (OPP_HTML, 25), (OPP_UNICODE, 25)):
         body = {
             "Paging": {"PageIndex": 1, "PageSize": size},
