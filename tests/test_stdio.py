@@ -20,7 +20,7 @@ from mcp_types import INVALID_PARAMS
 from lsq_mcp.sandbox import Fault, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import ACTIVITIES, LSQ_MCP, TOOL, env_for, structured, text_of
-from tests.test_http import INITIALIZE
+from tests.http.test_app import INITIALIZE
 
 pytestmark = pytest.mark.anyio
 

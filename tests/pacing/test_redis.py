@@ -2,7 +2,7 @@
 
 Through the product: two `lsq-mcp` processes over stdio against the sandbox's strict limit,
 sharing a redis-server this module starts on a free loopback port. Then the Redis limiter on its
-own, two stores standing for two processes, as tests/test_ratelimit.py does for the in-process one.
+own, two stores standing for two processes, as tests/pacing/test_local.py does for the in-process one.
 Skipped only when the `redis-server` binary is absent (.ci/run installs it).
 """
 

@@ -17,8 +17,8 @@ import pytest
 from lsq_mcp import __version__
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import ACTIVITIES, TOOL, env_for, hits, structured, text_of
+from tests.http.test_app import HttpServer, client_for, free_port, http_server, own_sandbox
 from tests.pacing.test_redis import redis_process
-from tests.test_http import HttpServer, client_for, free_port, http_server, own_sandbox
 
 pytestmark = pytest.mark.anyio
 

@@ -1,6 +1,6 @@
 """`lsq-mcp serve --transport http` run as a service: stopped by a signal, cancelled calls, idle sockets.
 
-Each test starts its own server process (tests/test_http.py's `http_server`), as an operator
+Each test starts its own server process (tests/http/test_app.py's `http_server`), as an operator
 runs it, against its own sandbox over loopback, and signals it as a process manager would.
 """
 
@@ -20,7 +20,7 @@ from mcp.shared.exceptions import MCPError
 from lsq_mcp.sandbox import SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import ACTIVITIES, TOOL, env_for, hits, structured
-from tests.test_http import MCP_HEADERS, HttpServer, client_for, free_port, http_server, own_sandbox
+from tests.http.test_app import MCP_HEADERS, HttpServer, client_for, free_port, http_server, own_sandbox
 
 pytestmark = pytest.mark.anyio
 
