@@ -32,6 +32,12 @@ ACTIVITY_SETTING_PATH = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySett
 OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
 OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+QUICK_SEARCH_PATH = "/v2/LeadManagement.svc/Leads.GetByQuickSearch"
+LEADS_BY_CRITERIA_PATH = "/v2/LeadManagement.svc/Leads.Get"
+# The lead fields a search asks for: what a person needs to tell one lead from another.
+LEAD_COLUMNS = "ProspectID,FirstName,LastName,EmailAddress,Phone,Company,ProspectStage,OwnerIdName"
+# Leads of one search by criteria: a company's people, more than a question can be about.
+LEADS_PAGE_SIZE = 25
 USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
 TASKS_PATH = "/v2/OpportunityManagement.svc/RetrieveTasksByOpportunityId"
 # Opportunities of one lead, in one call: more than any real lead has.
@@ -145,6 +151,25 @@ async def get_opportunity(conn: Connection, opportunity_id: str) -> RawOpportuni
 
 async def get_leads_by_email(conn: Connection, email: str) -> list[RawLead]:
     return await conn.call("GET", LEADS_BY_EMAIL_PATH, LEADS.validate_python, params={"emailaddress": email})
+
+
+async def quick_search_leads(conn: Connection, key: str) -> list[RawLead]:
+    """Quick Search: the leads LeadSquared finds for `key`, as people use it with a name, an email
+    or a phone number. Which fields it matches (the company? parts of words? accents?) and how many
+    leads it returns are undocumented."""
+    return await conn.call("GET", QUICK_SEARCH_PATH, LEADS.validate_python, params={"key": key})
+
+
+async def search_leads_by_company(conn: Connection, text: str) -> list[RawLead]:
+    """Search Leads by Criteria: the leads whose company holds `text` (`LIKE %text%`), the most
+    recently modified first."""
+    body = {
+        "Parameter": {"LookupName": "Company", "LookupValue": f"%{text}%", "SqlOperator": "LIKE"},
+        "Columns": {"Include_CSV": LEAD_COLUMNS},
+        "Sorting": {"ColumnName": "ModifiedOn", "Direction": "1"},
+        "Paging": {"PageIndex": 1, "PageSize": LEADS_PAGE_SIZE},
+    }
+    return await conn.call("POST", LEADS_BY_CRITERIA_PATH, LEADS.validate_python, json=body)
 
 
 async def get_opportunities_of_lead(

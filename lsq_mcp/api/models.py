@@ -250,7 +250,7 @@ class RawOpportunityDetails(RawWithFields):
 
 
 class RawLead(BaseModel):
-    """One lead of `Leads.GetByEmailaddress`."""
+    """One lead, as `Leads.GetByEmailaddress`, Quick Search and `Leads.Get` send it."""
 
     model_config = ConfigDict(extra="allow")
 
