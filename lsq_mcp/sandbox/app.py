@@ -33,6 +33,7 @@ from lsq_mcp.sandbox.endpoints import (
 )
 from lsq_mcp.sandbox.faults import rate_limit_response, render_fault
 from lsq_mcp.sandbox.middleware import ARRIVAL_KEY, SandboxMiddleware
+from lsq_mcp.sandbox.search import leads_by_criteria, quick_search
 from lsq_mcp.sandbox.state import SandboxState
 from lsq_mcp.sandbox.wire import Handler, answer
 
@@ -44,6 +45,8 @@ ACTIVITY_TYPES_PATH = "/v2/ProspectActivity.svc/ActivityTypes.Get"
 ACTIVITY_SETTING_PATH = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting"
 ACTIVITY_DETAILS_PATH = "/v2/ProspectActivity.svc/GetActivityDetails"
 LEAD_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+QUICK_SEARCH_PATH = "/v2/LeadManagement.svc/Leads.GetByQuickSearch"
+LEADS_BY_CRITERIA_PATH = "/v2/LeadManagement.svc/Leads.Get"
 USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
 
 NOT_FOUND_HTML = "<html><body><h1>404 - File or directory not found.</h1></body></html>"
@@ -63,6 +66,8 @@ _ROUTE_TABLE: tuple[tuple[str, Handler, str, bool], ...] = (
     (LEAD_OPPORTUNITIES_PATH, opportunities_of_lead, "POST", False),
     (TASKS_PATH, tasks_of_opportunity, "GET", False),
     (LEAD_BY_EMAIL_PATH, leads_by_email, "GET", False),
+    (QUICK_SEARCH_PATH, quick_search, "GET", False),
+    (LEADS_BY_CRITERIA_PATH, leads_by_criteria, "POST", False),
     (ACTIVITY_DETAILS_PATH, activity_details, "GET", False),
     (USER_PATH, user_by_access_key, "GET", True),
 )

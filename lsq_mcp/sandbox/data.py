@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lsq_mcp.sandbox.catalog import Catalog
+from lsq_mcp.sandbox.lookalikes import LOOKALIKE_LEADS, LOOKALIKE_OPPORTUNITIES, OPP_EXPANSION
 from lsq_mcp.sandbox.records import (
     UTC,
     Row,
@@ -757,6 +758,26 @@ def _support_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
     return specs
 
 
+def _expansion_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
+    """A short live deal among the look-alikes: the one found by "the Gold Coast Cocoa expansion"."""
+    rng = random.Random(120012024)
+    start = opp.created_on
+    specs = [_Spec(start, 33, "Priya Nair", note="Created after the warehouse pilot's review")]
+    for day in (2, 9, 16, 30, 44, 58, 73, 87, 101, 112):
+        when = (start + timedelta(days=day)).replace(hour=rng.randint(8, 15), minute=rng.randint(0, 59))
+        specs.append(_routine(rng, when, rng.choice(("Priya Nair", "Rohan Sane")), lead.first_name))
+    specs.append(
+        _Spec(
+            start + timedelta(days=64, hours=3),
+            206,
+            "Priya Nair",
+            note="Stage moved to Negotiation",
+            custom={"mx_Custom_1": "Proposal", "mx_Custom_2": "Negotiation"},
+        )
+    )
+    return specs
+
+
 # ---- HTML notes ------------------------------------------------------------------------------
 
 
@@ -1270,7 +1291,7 @@ def build_activities(
         opp = by_id[opp_id]
         return _materialise(by_lead[opp.lead_id], opp, specs, seed)
 
-    big, support = by_id[OPP_BIG], by_id[OPP_SUPPORT]
+    big, support, expansion = by_id[OPP_BIG], by_id[OPP_SUPPORT], by_id[OPP_EXPANSION]
     return {
         OPP_BIG: timeline(OPP_BIG, _big_specs(by_lead[big.lead_id], big), 1),
         OPP_EMPTY: (),
@@ -1278,6 +1299,7 @@ def build_activities(
         OPP_ODD: timeline(OPP_ODD, _ODD_SPECS, 3),
         OPP_UNICODE: timeline(OPP_UNICODE, _UNICODE_SPECS, 4),
         OPP_SUPPORT: timeline(OPP_SUPPORT, _support_specs(by_lead[support.lead_id], support), 5),
+        OPP_EXPANSION: timeline(OPP_EXPANSION, _expansion_specs(by_lead[expansion.lead_id], expansion), 6),
     }
 
 
@@ -1287,8 +1309,9 @@ def build_catalog(huge_activities: int = 0) -> Catalog:
     With `huge_activities`, one more opportunity (`OPP_HUGE`, Manish Garg's) holds that many
     activities, generated like the big one's (and no tasks).
     """
-    opportunities = OPPORTUNITIES
-    activities = build_activities(LEADS, opportunities)
+    leads = LEADS + LOOKALIKE_LEADS
+    opportunities = OPPORTUNITIES + LOOKALIKE_OPPORTUNITIES
+    activities = build_activities(leads, opportunities)
     if huge_activities > 0:
         huge = replace(
             opportunities[0],
@@ -1301,7 +1324,7 @@ def build_catalog(huge_activities: int = 0) -> Catalog:
         lead = next(lead for lead in LEADS if lead.id == LEAD_MANISH)
         activities[OPP_HUGE] = _materialise(lead, huge, _big_specs(lead, huge, huge_activities, 7), 7)
     return Catalog(
-        leads=LEADS,
+        leads=leads,
         opportunities=opportunities,
         activities=activities,
         activity_types=build_activity_types(),
@@ -1331,6 +1354,7 @@ def _tasks_in_brief(catalog: Catalog, opportunity_id: str) -> str:
 
 SAMPLE_OPPORTUNITIES: list[tuple[str, str]] = [
     (opp.id, f"{opp.name} ({opp.status}): {opp.description}; {_tasks_in_brief(CATALOG, opp.id)}")
-    for opp in CATALOG.opportunities
+    for opp in OPPORTUNITIES
 ]
-"""(opportunity id, one-line description) for the README and ``--help``; the big one first."""
+"""(opportunity id, one-line description) for the README and ``--help``; the big one first. The
+look-alikes (`lookalikes`) are there to be found by name, not listed."""

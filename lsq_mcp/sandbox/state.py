@@ -42,6 +42,8 @@ class SandboxConfig:
     page_size_limit: int = 1000
     # ...or silently serve smaller pages than asked, counting offsets in its own size.
     max_page_size: int | None = None
+    # Whether Quick Search matches the company too (undocumented: either answer is plausible).
+    quick_search_company: bool = False
 
 
 @dataclass(frozen=True)
