@@ -35,10 +35,11 @@ from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
 from lsq_mcp.settings import Settings
-from lsq_mcp.tools import activity_types, find, opportunity, tasks
+from lsq_mcp.tools import activity_types, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
 from lsq_mcp.tools.arguments import InvalidArgumentError, describe_invalid, unknown_arguments
 from lsq_mcp.tools.context import Deps, ToolContext
+from lsq_mcp.tools.find import tool as find
 from lsq_mcp.tools.summary import tool as summary
 
 logger = logging.getLogger(__name__)

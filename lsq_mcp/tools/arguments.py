@@ -33,6 +33,8 @@ MAX_PAGE_INDEX = INT32_MAX // 1000
 # Field names: LeadSquared's are short (`mx_Custom_50`, `ActivityEvent_Note`); 100 of them is plenty.
 MAX_NAME_LENGTH = 100
 MAX_COLUMNS = 100
+# What a person calls a deal: a name and a few words, never a paragraph.
+MAX_QUERY_LENGTH = 200
 
 
 def whole_number(value: Any) -> Any:
@@ -102,6 +104,11 @@ RULES: dict[str, Rule] = {
     "max_activities": Rule("must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, whole_number),
     "lead_id": Rule(f"must be the lead's GUID, {_A_GUID}", {"pattern": GUID_PATTERN}),
     "email": Rule("must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}),
+    "query": Rule(
+        f"must be 1 to {MAX_QUERY_LENGTH} characters, not all spaces: a person's name, a company, an "
+        "email address, a phone number or a GUID, optionally followed by words of the deal's name",
+        {"min_length": 1, "max_length": MAX_QUERY_LENGTH, "pattern": r"\S"},
+    ),
     "since": Rule(
         "must be an ISO 8601 date (2025-03-01: the start of that day, UTC) or date-time "
         "(2025-03-01T09:30:00Z; an offset is honoured, none means UTC)"

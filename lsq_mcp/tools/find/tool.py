@@ -1,33 +1,52 @@
-"""`find_opportunities`: a person's opportunities, by the lead's email address or id."""
+"""`find_opportunities`: the deals a person names (a customer, a person, a phone, an id, deal words).
+
+At most MAX_CALLS LeadSquared calls per query: the searches take what the MAX_LEADS leads' reads
+leave, and those reads run concurrently (the connection paces them within the rate limit).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from typing import Annotated
 
 from mcp_types import CallToolResult
-from pydantic import Field
 
 from lsq_mcp.api.connection import Connection
-from lsq_mcp.api.endpoints import get_leads_by_email, get_opportunities_of_lead
-from lsq_mcp.api.models import RawLead, RawLeadOpportunity
-from lsq_mcp.api.values import iso_utc
+from lsq_mcp.api.endpoints import get_leads_by_email, get_opportunities_of_lead, get_opportunity
+from lsq_mcp.api.models import RawLead
 from lsq_mcp.api.walk import gather_all
-from lsq_mcp.text import dot_join, labelled
+from lsq_mcp.errors import ApiError, AuthenticationError, RateLimitError
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
-from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
+from lsq_mcp.tools.base_result import Absent, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
-from lsq_mcp.tools.opportunity import OpportunitySummary
+from lsq_mcp.tools.find.query import Query, read_query
+from lsq_mcp.tools.find.rank import MAX_LEADS, choose_leads, rank_matches
+from lsq_mcp.tools.find.result import FoundOpportunities, LeadSummary, Match, condense_lead, render_found
+from lsq_mcp.tools.find.search import Searches, search_leads
+from lsq_mcp.tools.opportunity import condense_opportunity
 
 TITLE = "Find opportunities"
-DESCRIPTION = "Find a person's opportunities, newest first, by lead email or lead id (give one)."
-# A shared email address can match several leads; this many are read, no more.
-MAX_LEADS = 5
+DESCRIPTION = (
+    "Turn what the user calls a deal into opportunity ids, best match first: give query as they said "
+    "it (a person, a company, an email, a phone number or an id, then words of the deal's name, e.g. "
+    '"gold coast cocoa expansion"). email or lead_id instead still work. Then call summarize_opportunity.'
+)
+MAX_CALLS = 12
+
+Found = tuple[FoundOpportunities, str | None]
 
 
 async def find_opportunities(
     ctx: ToolContext,
+    query: Annotated[
+        Annotated[str, constrained("query")] | Absent,
+        argument(
+            "query",
+            "What the user calls the deal, as typed: a person, a company, an email address, a phone "
+            "number or a GUID, then perhaps words of the deal's name.",
+            optional=True,
+        ),
+    ] = None,
     email: Annotated[
         Annotated[str, constrained("email")] | Absent,
         argument("email", "The lead's email address.", optional=True),
@@ -41,102 +60,70 @@ async def find_opportunities(
         argument("opportunity_type", "Only this opportunity type (code, e.g. 12002).", optional=True),
     ] = None,
 ) -> Annotated[CallToolResult, FoundOpportunities]:
-    if (email is None) == (lead_id is None):
+    if sum(value is not None for value in (query, email, lead_id)) != 1:
         raise InvalidArgumentError(
-            "Invalid arguments: give exactly one of email (a lead's email address) and lead_id "
-            "(a lead's GUID)."
+            "Invalid arguments: give exactly one of query (what the user calls the deal), email (a lead's "
+            "email address) and lead_id (a lead's GUID)."
         )
-    found = await find_lead_opportunities(
-        deps_of(ctx).conn, email=email, lead_id=lead_id, opportunity_type=opportunity_type
-    )
-    return call_tool_result(render_found(found), found)
-
-
-async def find_lead_opportunities(
-    conn: Connection,
-    *,
-    email: str | None = None,
-    lead_id: str | None = None,
-    opportunity_type: int | None = None,
-) -> FoundOpportunities:
-    """The lead(s) with this email (or this lead id) and each one's opportunities, newest first."""
-    leads: list[tuple[RawLead | None, str]] = []
+    conn = deps_of(ctx).conn
     if lead_id is not None:
-        leads.append((None, lead_id))
-    elif email is not None:
-        leads += [(lead, lead.id) for lead in await get_leads_by_email(conn, email) if lead.id][:MAX_LEADS]
-
-    async def read(lead: RawLead | None, lead_id: str) -> LeadSummary:
-        page = await get_opportunities_of_lead(conn, lead_id, opportunity_type)
-        return condense_lead(lead, lead_id, page.rows)
-
-    return FoundOpportunities(leads=await gather_all([partial(read, lead, lid) for lead, lid in leads]))
+        found, how = await _lead_by_id(conn, lead_id, (), opportunity_type, keep_empty=True)
+    else:
+        read = read_query(query) if query is not None else Query("email", email or "", (), ())
+        found, how = await find(conn, read, opportunity_type)
+        found.query = query
+    return call_tool_result(render_found(found, how), found)
 
 
-class LeadSummary(Compact):
-    id: str
-    name: str | Absent = None
-    email: str | Absent = None
-    phone: str | Absent = None
-    company: str | Absent = None
-    stage: str | Absent = None
-    owner: str | Absent = None
-    opportunities: list[OpportunitySummary] = Field(description="Newest first")
-
-
-class FoundOpportunities(ToolResult):
-    """The structured result of `find_opportunities`."""
-
-    leads: list[LeadSummary]
-
-
-def condense_lead(lead: RawLead | None, lead_id: str, rows: Sequence[RawLeadOpportunity]) -> LeadSummary:
-    """A lead and its opportunities, newest first (by creation date, undated last)."""
-    opportunities = [
-        OpportunitySummary(
-            id=row.id,
-            name=row.name,
-            status=row.status,
-            stage=row.stage,
-            type_code=row.type_code,
-            type_name=row.type_name,
-            owner=row.owner,
-            created_at=iso_utc(row.created_at),
-            modified_at=iso_utc(row.modified_at),
-        )
-        for row in rows
-        if row.id
-    ]
-    opportunities.sort(key=lambda o: o.created_at or "", reverse=True)
-    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) if lead else None
-    return LeadSummary(
-        id=lead_id,
-        name=name or None,
-        email=lead.email if lead else None,
-        phone=lead.phone if lead else None,
-        company=lead.company if lead else None,
-        stage=lead.stage if lead else None,
-        owner=lead.owner if lead else None,
-        opportunities=opportunities,
+async def find(conn: Connection, query: Query, opportunity_type: int | None = None) -> Found:
+    """The opportunities `query` names, best first, and how their leads were found."""
+    if query.kind == "guid":
+        return await _by_guid(conn, query, opportunity_type)
+    how: str | None = "email address"
+    if query.kind == "email":
+        leads = await get_leads_by_email(conn, query.key)
+        searches = Searches(conn, 0)
+    else:
+        searches = Searches(conn, MAX_CALLS - MAX_LEADS)
+        leads, how = await search_leads(searches, query)
+    chosen = choose_leads(leads, query.words)
+    summaries = await gather_all(
+        [partial(_read_lead, conn, lead, lead.id or "", opportunity_type) for lead, _ in chosen]
     )
+    found = list(zip(summaries, [deal for _, deal in chosen], strict=True))
+    result = FoundOpportunities(
+        matches=rank_matches(found), leads=summaries, refused=searches.refusals() or None
+    )
+    return result, how if summaries else None
 
 
-def render_found(found: FoundOpportunities) -> str:
-    if not found.leads:
-        return "No lead found."
-    lines: list[str] = []
-    for lead in found.leads:
-        lines.append(
-            dot_join(f"Lead {lead.id}", lead.name, lead.email, lead.company, labelled("owner", lead.owner))
-        )
-        if not lead.opportunities:
-            lines.append("  no opportunities")
-        for opp in lead.opportunities:
-            created = opp.created_at[:10] if opp.created_at else None
-            lines.append(
-                "  "
-                + dot_join(
-                    opp.id, opp.name, opp.type_name, opp.status, opp.stage, labelled("created", created)
-                )
-            )
-    return "\n".join(lines)
+async def _read_lead(
+    conn: Connection, lead: RawLead | None, lead_id: str, opportunity_type: int | None
+) -> LeadSummary:
+    page = await get_opportunities_of_lead(conn, lead_id, opportunity_type)
+    return condense_lead(lead, lead_id, page.rows)
+
+
+async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None) -> Found:
+    """An opportunity's id (with its lead's other opportunities), or else a lead's."""
+    try:
+        raw = await get_opportunity(conn, query.key)
+    except (AuthenticationError, RateLimitError):
+        raise
+    except ApiError:  # not an opportunity this user can see: perhaps a lead
+        return await _lead_by_id(conn, query.key, query.words, opportunity_type, keep_empty=False)
+    details = condense_opportunity(raw, query.key)
+    leads = [await _read_lead(conn, None, details.lead_id, opportunity_type)] if details.lead_id else []
+    match = Match(**details.model_dump(include=set(Match.model_fields)))
+    return FoundOpportunities(matches=[match], leads=leads), "opportunity id"
+
+
+async def _lead_by_id(
+    conn: Connection, lead_id: str, deal: tuple[str, ...], opportunity_type: int | None, *, keep_empty: bool
+) -> Found:
+    """A lead's opportunities, ranked by the deal's words; a lead without any is kept when asked for by
+    `lead_id`, and counts as nothing found when a query's GUID named it (it may be no lead at all)."""
+    lead = await _read_lead(conn, None, lead_id, opportunity_type)
+    if not lead.opportunities and not keep_empty:
+        return FoundOpportunities(matches=[], leads=[]), None
+    return FoundOpportunities(matches=rank_matches([(lead, deal)]), leads=[lead]), "lead id"
