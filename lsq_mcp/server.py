@@ -37,7 +37,13 @@ from lsq_mcp.pacing import Limiter
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
-from lsq_mcp.tools.arguments import InvalidArgumentError, describe_invalid, unknown_arguments
+from lsq_mcp.tools.arguments import (
+    MAX_QUERY_LENGTH,
+    InvalidArgumentError,
+    describe_invalid,
+    invalid,
+    unknown_arguments,
+)
 from lsq_mcp.tools.context import Deps, ToolContext
 from lsq_mcp.tools.find import tool as find
 from lsq_mcp.tools.summary import tool as summary
@@ -50,7 +56,9 @@ ERROR_KIND_META = "lsq-mcp/error"
 
 INSTRUCTIONS = """\
 Read-only access to a LeadSquared CRM account's deals (opportunities) and their history.
-Cheap path first: find the deal (find_opportunities, by the person's email or lead id), then
+People name a deal by its customer, not by an id: start from what the user said. Call
+find_opportunities with query set to it ("gold coast cocoa expansion", "Ngozi", a company, a phone
+or an email) and take the best match's id (ask the user when several could be meant). Then
 summarize_opportunity for its state in one call (details, activities counted by type and by
 person, the last one, open and overdue tasks). Then read only the activities the question needs
 (get_opportunity_activities with since/until or activity_event_code; fetch_all for a whole
@@ -72,25 +80,44 @@ TOOLS: tuple[tuple[Callable[..., Any], str, str], ...] = (
 )
 
 DEAL_HISTORY_PROMPT = """\
-Tell me the history of the LeadSquared opportunity {opportunity_id}.
+Tell me the history of the LeadSquared deal "{opportunity_id}".
 
-1. Call summarize_opportunity with opportunity_id "{opportunity_id}" for the deal's state: its
-   details, its activities counted by type and by person, the last one, and its open and overdue tasks.
-2. Call get_opportunity_activities with opportunity_id "{opportunity_id}" for the activities the
-   question needs: a window (since/until, with page_size 200 so that it takes few calls) or one
-   type (activity_event_code) when that is enough, fetch_all true for every one when not. Keep
-   the default order, newest first: a window's reading then stops at its start.
-3. Call get_opportunity_tasks with opportunity_id "{opportunity_id}" for the next steps: what is
-   open, what is overdue, who owns it.
-4. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
+1. Find the deal: when "{opportunity_id}" is an opportunity's GUID, that is its id; otherwise call
+   find_opportunities with query "{opportunity_id}" and take the best match's id (when several
+   could be meant, ask me which, naming each with its company and status).
+2. Call summarize_opportunity with that opportunity_id for the deal's state: its details, its
+   activities counted by type and by person, the last one, and its open and overdue tasks.
+3. Call get_opportunity_activities with that opportunity_id for the activities the question
+   needs: a window (since/until, with page_size 200 so that it takes few calls) or one type
+   (activity_event_code) when that is enough, fetch_all true for every one when not. Keep the
+   default order, newest first: a window's reading then stops at its start.
+4. Call get_opportunity_tasks with that opportunity_id for the next steps: what is open, what is
+   overdue, who owns it.
+5. Write a short history: how the deal started, the main turns (meetings, demos, proposals,
    stage and status changes), who drove each, and where it stands now with the next step and
    anything overdue. Cite each fact with its activity's date and type, e.g. (2024-03-05, Outbound
    Phone Call), or its task's name and due date. Say plainly when the record is silent; do not guess.
 """
+# The prompt's argument keeps its name (clients already send it) and takes a name as well as an id.
+DEAL_ARGUMENT_RULE = (
+    f"must be 1 to {MAX_QUERY_LENGTH} characters, not all spaces: the opportunity's GUID or what "
+    "people call the deal (a person, a company, words of its name)"
+)
 
 
-def deal_history(opportunity_id: Annotated[str, Field(description="The opportunity's GUID.")]) -> str:
-    return DEAL_HISTORY_PROMPT.format(opportunity_id=opportunity_id)
+def deal_history(
+    opportunity_id: Annotated[
+        str,
+        Field(
+            description="The deal: the opportunity's GUID, or what people call it "
+            '(e.g. "gold coast cocoa expansion", "Ngozi").'
+        ),
+    ],
+) -> str:
+    deal = " ".join(opportunity_id.split())
+    if not deal or len(opportunity_id) > MAX_QUERY_LENGTH:
+        raise MCPError(INVALID_PARAMS, invalid("opportunity_id", DEAL_ARGUMENT_RULE, opportunity_id))
+    return DEAL_HISTORY_PROMPT.format(opportunity_id=deal)
 
 
 # What builds the tools' dependencies as the server starts, and closes them as it stops.
@@ -216,7 +243,8 @@ def create_server(
     server = LeadSquaredServer(tools, lifespan)
     server.prompt(
         title="Deal history",
-        description="Summarise what happened on one opportunity and what is next, every claim cited.",
+        description="Summarise what happened on one deal (named as people name it, or by its id) and what "
+        "is next, every claim cited.",
     )(deal_history)
     return server
 

@@ -42,16 +42,27 @@ async def test_deal_history_prompt(sandbox: SandboxServer) -> None:
     assert "get_opportunity" in text
     assert "fetch_all" in text
     assert "Cite" in text
-    # The cheap path first: the summary, then the activities the question needs, then the tasks.
-    steps = [text.index(f"Call {tool} ") for tool in ("summarize_opportunity", "get_opportunity_activities")]
+    # Found first, then the cheap path: the summary, the activities the question needs, the tasks.
+    steps = [text.index("find_opportunities")]
+    steps += [text.index(f"Call {tool} ") for tool in ("summarize_opportunity", "get_opportunity_activities")]
     steps.append(text.index("Call get_opportunity_tasks "))
     assert steps == sorted(steps)
     assert "since/until" in text
 
 
-async def test_instructions_lead_with_the_summary(sandbox: SandboxServer) -> None:
+async def test_deal_history_prompt_takes_what_people_call_the_deal(sandbox: SandboxServer) -> None:
+    async with connect(sandbox) as client:
+        prompt = await client.get_prompt("deal_history", {"opportunity_id": "  gold coast\ncocoa expansion "})
+    text = "".join(m.content.text for m in prompt.messages if m.content.type == "text")
+    assert text.startswith('Tell me the history of the LeadSquared deal "gold coast cocoa expansion".')
+    assert 'call find_opportunities with query "gold coast cocoa expansion"' in text.replace("\n   ", " ")
+
+
+async def test_instructions_start_from_a_name_then_lead_with_the_summary(sandbox: SandboxServer) -> None:
     async with connect(sandbox) as client:
         instructions = client.instructions or ""
-    order = [instructions.index(tool) for tool in ("summarize_opportunity", "get_opportunity_activities")]
+    tools = ("find_opportunities", "summarize_opportunity", "get_opportunity_activities")
+    order = [instructions.index(tool) for tool in tools]
     assert order == sorted(order)
+    assert "query" in instructions
     assert "get_opportunity_tasks" in instructions

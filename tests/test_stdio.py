@@ -126,11 +126,12 @@ async def test_prompt_errors_are_invalid_params_without_a_traceback(sandbox: San
         for name, arguments, names in [
             ("deal_history", {}, "opportunity_id"),
             ("no_such_prompt", {"opportunity_id": OPP_BIG}, "deal_history"),
+            ("deal_history", {"opportunity_id": " \n "}, "opportunity_id: must be 1 to 200 characters"),
+            ("deal_history", {"opportunity_id": "x" * 201}, "opportunity_id: must be 1 to 200 characters"),
         ]:
             with pytest.raises(MCPError) as caught:
                 await client.get_prompt(name, arguments)
             assert caught.value.code == INVALID_PARAMS
-            assert name in str(caught.value)
             assert names in str(caught.value)
         prompt = await client.get_prompt("deal_history", {"opportunity_id": OPP_BIG})
         assert OPP_BIG in str(prompt.messages[0].content)

@@ -175,7 +175,7 @@ def describe_invalid(error: ValidationError) -> InvalidArgumentError:
             sentences.append(f"Invalid argument {name}: it is required.")
             continue
         rule = RULES[name].words if name in RULES else detail["msg"].lower()
-        sentences.append(f"Invalid argument {name}: {rule}; got {_shown(detail.get('input'))}.")
+        sentences.append(invalid(name, rule, detail.get("input")))
     return InvalidArgumentError(" ".join(sentences))
 
 
@@ -198,9 +198,7 @@ def read_window(since: str | None, until: str | None) -> Window | None:
         try:
             edges[name] = None if text is None else parse_edge(text, end_of_day=name == "until")
         except ValueError:
-            raise InvalidArgumentError(
-                f"Invalid argument {name}: {RULES[name].words}; got {_shown(text)}."
-            ) from None
+            raise InvalidArgumentError(invalid(name, RULES[name].words, text)) from None
     window = Window(since=edges["since"], until=edges["until"])
     if window.since and window.until and window.since > window.until:
         raise InvalidArgumentError(
@@ -208,6 +206,11 @@ def read_window(since: str | None, until: str | None) -> Window | None:
             "comes first."
         )
     return window
+
+
+def invalid(name: str, rule: str, value: Any) -> str:
+    """The sentence saying that argument `name` broke its rule (`rule`, in words) with `value`."""
+    return f"Invalid argument {name}: {rule}; got {_shown(value)}."
 
 
 def _shown(value: Any) -> str:
