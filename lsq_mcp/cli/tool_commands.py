@@ -20,6 +20,9 @@ from lsq_mcp.settings import Settings
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+FIND_TOOL = "find_opportunities"
+
+
 class UsageError(ValueError):
     """Options that parse but make no sense together: the message says which, and what to do."""
 
@@ -37,7 +40,8 @@ def tool_command(
     """A command that prints what `tool` returns for one opportunity (`--json`: its structured
     content), with `--since`/`--until` when the tool reads a `window`."""
     parser = commands.add_parser(name, parents=parents, help=about, description=f"{about} ({tool}).")
-    parser.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
+    if tool != FIND_TOOL:
+        parser.add_argument("opportunity_id", metavar="OPPORTUNITY_ID")
     if window:
         parser.add_argument("--since", metavar="D", help="only activities created at or after D (ISO 8601)")
         parser.add_argument(
@@ -49,6 +53,20 @@ def tool_command(
 
 
 def add_tool_commands(commands: Commands, parents: list[argparse.ArgumentParser]) -> None:
+    find = tool_command(
+        commands,
+        parents,
+        "find",
+        tool=FIND_TOOL,
+        arguments=find_arguments,
+        about="find the deals a person names: a person, a company, an email, a phone or an id, then "
+        "perhaps words of the deal's name",
+    )
+    # The words need no quotes: `lsq-mcp find gold coast cocoa` asks for "gold coast cocoa".
+    find.add_argument("query", metavar="QUERY", nargs="+")
+    find.add_argument(
+        "--type", type=int, metavar="CODE", help="only opportunities of this type code (e.g. 12002)"
+    )
     activities = tool_command(
         commands,
         parents,
@@ -81,6 +99,11 @@ def add_tool_commands(commands: Commands, parents: list[argparse.ArgumentParser]
         about="print the state of a deal: details, activity counts, last activity, tasks",
         window=True,
     )
+
+
+def find_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    type_code = {} if args.type is None else {"opportunity_type": args.type}
+    return {"query": " ".join(args.query)} | type_code
 
 
 def window_arguments(args: argparse.Namespace) -> dict[str, Any]:
