@@ -729,13 +729,23 @@ def _big_specs(
 # ---- the support add-on (Zoë's second opportunity) ------------------------------------------
 
 
-def _support_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
-    rng = random.Random(120032024)
+def _routine_run(
+    lead: SampleLead, opp: SampleOpportunity, seed: int, created_note: str, days: Sequence[int]
+) -> list[_Spec]:
+    """An opportunity's capture, then routine activities by Priya or Rohan on these days after it."""
+    rng = random.Random(seed)
     start = opp.created_on
-    specs = [_Spec(start, 33, "Priya Nair", note="Created from renewal discussion")]
-    for day in (3, 10, 17, 24, 31, 45, 52, 66, 80):
+    specs = [_Spec(start, 33, "Priya Nair", note=created_note)]
+    for day in days:
         when = (start + timedelta(days=day)).replace(hour=rng.randint(8, 15), minute=rng.randint(0, 59))
         specs.append(_routine(rng, when, rng.choice(("Priya Nair", "Rohan Sane")), lead.first_name))
+    return specs
+
+
+def _support_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
+    start = opp.created_on
+    days = (3, 10, 17, 24, 31, 45, 52, 66, 80)
+    specs = _routine_run(lead, opp, 120032024, "Created from renewal discussion", days)
     specs.append(
         _Spec(
             start + timedelta(days=101, hours=2),
@@ -760,15 +770,11 @@ def _support_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
 
 def _expansion_specs(lead: SampleLead, opp: SampleOpportunity) -> list[_Spec]:
     """A short live deal among the look-alikes: the one found by "the Gold Coast Cocoa expansion"."""
-    rng = random.Random(120012024)
-    start = opp.created_on
-    specs = [_Spec(start, 33, "Priya Nair", note="Created after the warehouse pilot's review")]
-    for day in (2, 9, 16, 30, 44, 58, 73, 87, 101, 112):
-        when = (start + timedelta(days=day)).replace(hour=rng.randint(8, 15), minute=rng.randint(0, 59))
-        specs.append(_routine(rng, when, rng.choice(("Priya Nair", "Rohan Sane")), lead.first_name))
+    days = (2, 9, 16, 30, 44, 58, 73, 87, 101, 112)
+    specs = _routine_run(lead, opp, 120012024, "Created after the warehouse pilot's review", days)
     specs.append(
         _Spec(
-            start + timedelta(days=64, hours=3),
+            opp.created_on + timedelta(days=64, hours=3),
             206,
             "Priya Nair",
             note="Stage moved to Negotiation",

@@ -68,7 +68,7 @@ def rank_matches(found: Sequence[tuple[LeadSummary, Sequence[str]]]) -> list[Mat
     for lead, deal in found:
         for opp in lead.opportunities:
             match = Match(
-                **opp.model_dump(include=set(Match.model_fields)),
+                **opp.model_dump(),
                 lead=lead.name,
                 lead_id=lead.id,
                 company=lead.company,

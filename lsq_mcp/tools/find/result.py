@@ -30,20 +30,12 @@ class LeadSummary(Compact):
     opportunities: list[OpportunitySummary] = Field(description="Newest first")
 
 
-class Match(Compact):
+class Match(OpportunitySummary):
     """An opportunity found, with its lead."""
 
-    id: str
-    name: str | Absent = None
-    status: str | Absent = None
-    stage: str | Absent = None
-    type_name: str | Absent = None
-    owner: str | Absent = None
     lead: str | Absent = Field(None, description="The lead's name")
     lead_id: str | Absent = None
     company: str | Absent = None
-    created_at: str | Absent = None
-    modified_at: str | Absent = None
 
 
 class FoundOpportunities(ToolResult):

@@ -111,6 +111,7 @@ async def test_company_and_deal_words_rank_the_deal_first_in_few_calls(sandbox: 
         "name": "Acme Corp – Enterprise renewal",
         "status": "Open",
         "stage": "Negotiation",
+        "type_code": 12002,
         "type_name": "Enterprise Deal",
         "owner": "Rohan Sane",
         "lead": "Zoë Müller",
