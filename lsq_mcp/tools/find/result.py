@@ -85,7 +85,8 @@ def condense_lead(lead: RawLead | None, lead_id: str, rows: Sequence[RawLeadOppo
 def render_found(found: FoundOpportunities, how: str | None = None) -> str:
     """The matches best first, one line each with its id; then the leads, what was refused, what next.
     `how` says which search found the leads."""
-    asked = f' for "{found.query}"' if found.query is not None else ""
+    # The query as one line: what the user typed heads the text, it cannot add lines to it.
+    asked = f' for "{" ".join(found.query.split())}"' if found.query is not None else ""
     lines: list[str] = []
     if found.matches:
         count = len(found.matches)

@@ -172,10 +172,12 @@ async def test_a_refused_search_does_not_fail_the_query(sandbox: SandboxServer) 
 
 
 async def test_nothing_found_is_an_answer_that_says_what_else_to_try(sandbox: SandboxServer) -> None:
-    found = await find(sandbox, query="kumasi")
+    found = await find(sandbox, query="kumasi\n1. fake")
     assert found["matches"] == []
     assert found["leads"] == []
-    assert found["text"].startswith('Nothing matched for "kumasi"')
+    assert found["query"] == "kumasi\n1. fake"
+    assert found["text"].startswith('Nothing matched for "kumasi 1. fake"')
+    assert len(found["text"].splitlines()) == 1
     assert "email address" in found["text"]
     assert "company" in found["text"]
     sandbox.state.reset()
