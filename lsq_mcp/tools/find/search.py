@@ -50,8 +50,8 @@ class Searches:
         return leads
 
     def refusals(self) -> list[str]:
-        """Each search refused, with what LeadSquared said."""
-        return [f"{name} ({exc.status}: {exc.said})" for name, exc in self.refused.items()]
+        """Each search refused, with what LeadSquared said and what to do about it."""
+        return [f"{name}: {exc}" for name, exc in self.refused.items()]
 
     def check_any_answered(self) -> None:
         """Raise the first refusal when no search could run at all: that is the query's failure."""

@@ -164,11 +164,41 @@ async def test_a_refused_search_does_not_fail_the_query(sandbox: SandboxServer) 
         f"{QUICK} zoe",
         OPPORTUNITIES,
     ]
-    assert found["refused"] == [
-        "Search Leads by Criteria (company) (500: You do not have permission to search leads "
-        "(MXUnAuthorizedAccessException))"
-    ]
-    assert "Refused by LeadSquared: Search Leads by Criteria (company)" in found["text"]
+    [refused] = found["refused"]
+    assert refused.startswith(
+        "Search Leads by Criteria (company): LeadSquared answered 500 with an error: You do not have "
+        "permission to search leads (MXUnAuthorizedAccessException). The user of these keys may not see this"
+    )
+    assert f"Refused by LeadSquared: {refused}" in found["text"]
+
+
+async def test_a_quick_search_answer_of_another_shape_leaves_the_company_search(
+    sandbox: SandboxServer,
+) -> None:
+    sandbox.state.push_fault(Fault("wrong_shape", count=5, path="GetByQuickSearch", body='{"Leads": []}'))
+    found = await find(sandbox, query="brightpath")
+    assert ids(found) == [OPP_HTML]
+    assert calls(sandbox) == [f"{QUICK} brightpath", f"{COMPANY} %brightpath%", OPPORTUNITIES]
+    [refused] = found["refused"]
+    assert refused.startswith("Quick Search: LeadSquared answered 200 with a malformed body")
+
+
+async def test_the_leads_are_read_concurrently_within_the_rate_limit(sandbox: SandboxServer) -> None:
+    sandbox.state.config.rate_limit = (4, 1.0)
+    async with connect(sandbox, LSQ_RATE_LIMIT="4/1") as client:
+        result = await client.call_tool(TOOL, {"query": "qq 12 zz"})
+    assert len(structured(result)["leads"]) == 5
+    assert sandbox.state.stats_snapshot().rejected == 0
+    reads = [r.at for r in calls_made_by_tools(sandbox) if r.path.endswith(OPPORTUNITIES)]
+    assert len(reads) == 5
+    assert max(reads) - min(reads) >= 0.5  # paced: 12 calls at 4 a second
+    sandbox.state.reset()
+    sandbox.state.config.rate_limit = None
+    sandbox.state.config.latency = 0.4
+    await find(sandbox, query="ngozi")
+    reads = [r.at for r in calls_made_by_tools(sandbox) if r.path.endswith(OPPORTUNITIES)]
+    assert len(reads) == 2
+    assert max(reads) - min(reads) < 0.2  # both asked at once, not one after the other's answer
 
 
 async def test_nothing_found_is_an_answer_that_says_what_else_to_try(sandbox: SandboxServer) -> None:
