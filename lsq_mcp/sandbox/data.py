@@ -1195,6 +1195,21 @@ _UNICODE_TASKS = (
     ("准备演示：车队实时追踪", _DANIEL_REP, _PRIYA, "Pending", 4, -5, None, "30"),
 )
 
+_EXPANSION_TASKS = (
+    ("Send the Kumasi warehouse layout to Ngozi", _PRIYA, None, "Completed", -12, -20, None, None),
+    (
+        "Revised quote for the second cold room",
+        _PRIYA,
+        None,
+        "Pending",
+        -3,
+        -10,
+        "Ngozi asked for it by Friday",
+        "60",
+    ),
+    ("Site visit in Kumasi with the installer", _ROHAN, _PRIYA, "Pending", 6, -4, None, "120"),
+)
+
 
 def _relative_tasks(
     opportunity_id: str,
@@ -1277,6 +1292,7 @@ def build_tasks() -> dict[str, tuple[TaskPlan, ...]]:
         OPP_BIG: _relative_tasks(OPP_BIG, _BIG_TASKS),
         OPP_EMPTY: (),
         OPP_UNICODE: _relative_tasks(OPP_UNICODE, _UNICODE_TASKS),
+        OPP_EXPANSION: _relative_tasks(OPP_EXPANSION, _EXPANSION_TASKS),
         **_CLOSED_DEAL_TASKS,
     }
 
