@@ -79,12 +79,12 @@ async def find(conn: Connection, query: Query, opportunity_type: int | None = No
     """The opportunities `query` names, best first, and how their leads were found."""
     if query.kind == "guid":
         return await _by_guid(conn, query, opportunity_type)
-    how: str | None = "email address"
+    # The searches may spend what reading MAX_LEADS leads leaves of MAX_CALLS.
+    searches = Searches(conn, 0 if query.kind == "email" else MAX_CALLS - MAX_LEADS)
+    how: str | None
     if query.kind == "email":
-        leads = await get_leads_by_email(conn, query.key)
-        searches = Searches(conn, 0)
+        leads, how = await get_leads_by_email(conn, query.key), "email address"
     else:
-        searches = Searches(conn, MAX_CALLS - MAX_LEADS)
         leads, how = await search_leads(searches, query)
     chosen = choose_leads(leads, query.words)
     summaries = await gather_all(
