@@ -102,6 +102,33 @@ async def test_every_form_of_query_finds_the_deal_first(
     ]
 
 
+@pytest.mark.parametrize(
+    ("query", "made"),
+    [
+        (OPP_ODD, ["GetOpportunityDetails", OPPORTUNITIES]),
+        (f"{LEAD_ZOE} support", ["GetOpportunityDetails", OPPORTUNITIES]),
+        ("ZOE.MUELLER@acme.example support", ["Leads.GetByEmailaddress", OPPORTUNITIES]),
+        ("ngozi", [f"{QUICK} ngozi", OPPORTUNITIES, OPPORTUNITIES]),
+        ("+91 98765 43210", [f"{QUICK} 9876543210", OPPORTUNITIES]),
+        ("jose alvarez", [f"{QUICK} jose alvarez", OPPORTUNITIES]),
+        ("龙腾", [f"{QUICK} 龙腾", f"{COMPANY} %龙腾%", OPPORTUNITIES]),
+        (
+            "the Gold Coast Cocoa expansion",
+            [
+                f"{QUICK} Gold Coast Cocoa expansion",
+                f"{COMPANY} %Gold Coast Cocoa expansion%",
+                f"{QUICK} Gold Coast",
+                f"{COMPANY} %Gold Coast%",
+                OPPORTUNITIES,
+            ],
+        ),
+    ],
+)
+async def test_the_calls_each_form_makes(sandbox: SandboxServer, query: str, made: list[str]) -> None:
+    await find(sandbox, query=query)
+    assert calls(sandbox) == made
+
+
 async def test_company_and_deal_words_rank_the_deal_first_in_few_calls(sandbox: SandboxServer) -> None:
     found = await find(sandbox, query="acme renewal")
     assert ids(found) == [OPP_BIG, OPP_ANALYTICS, OPP_SUPPORT]
