@@ -31,6 +31,7 @@ from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
 from lsq_mcp.api.connection import Connection, longest_attempt, longest_call
+from lsq_mcp.call_log import logged_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
@@ -143,12 +144,16 @@ class LeadSquaredServer(MCPServer[Deps]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
     ) -> CallToolResult | InputRequiredResult:
-        try:
-            if (unknown := self._unknown_arguments(name, arguments)) is not None:
-                raise unknown
-            return await super().call_tool(name, arguments, context)
-        except (ToolError, InvalidArgumentError) as exc:
-            return _error_result(name, exc)
+        with logged_call(name, arguments) as call:
+            try:
+                if (unknown := self._unknown_arguments(name, arguments)) is not None:
+                    raise unknown
+                result = await super().call_tool(name, arguments, context)
+            except (ToolError, InvalidArgumentError) as exc:
+                result = _error_result(name, exc)
+            failed = isinstance(result, CallToolResult) and result.is_error
+            call.outcome = f"error {(result.meta or {}).get(ERROR_KIND_META, '')}".strip() if failed else "ok"
+            return result
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: ToolContext | None = None

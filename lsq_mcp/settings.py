@@ -7,12 +7,14 @@ person can act on instead of a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_HOST = "api.leadsquared.com"
 # Seconds the HTTP server gives calls in flight to finish after SIGTERM (LSQ_MCP_GRACE_SECONDS).
@@ -81,6 +83,13 @@ class Settings:
     mcp_grace_seconds: int = DEFAULT_GRACE_SECONDS
     # Key variables that hold a placeholder (see `is_placeholder`): read as not set yet.
     placeholder_keys: tuple[str, ...] = ()
+    # Signing in (OAuth 2.1): the authorization server whose access tokens HTTP clients present,
+    # the URL clients use for `/mcp` (the resource tokens are issued for), the audiences tokens may
+    # carry instead of it, and the scopes every request needs.
+    auth_issuer: str | None = None
+    public_url: str | None = None
+    auth_audiences: tuple[str, ...] = ()
+    auth_scopes: tuple[str, ...] = ()
 
     @property
     def has_keys(self) -> bool:
@@ -95,6 +104,13 @@ class Settings:
         if not self.secret_key:
             missing.append("LSQ_SECRET_KEY")
         return missing
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        """What a token's `aud` must hold one of: LSQ_MCP_AUTH_AUDIENCE, else LSQ_MCP_PUBLIC_URL."""
+        if self.auth_audiences:
+            return self.auth_audiences
+        return (self.public_url,) if self.public_url else ()
 
     @property
     def host(self) -> str:
@@ -133,6 +149,10 @@ class Settings:
                 mcp_allowed_hosts=_parse_optional_allowed_hosts(get("LSQ_MCP_ALLOWED_HOSTS")),
                 mcp_grace_seconds=parse_grace(get("LSQ_MCP_GRACE_SECONDS") or str(DEFAULT_GRACE_SECONDS)),
                 placeholder_keys=tuple(v for v in keys if is_placeholder(get(v))),
+                auth_issuer=_parse_optional_url("LSQ_MCP_AUTH_ISSUER", get("LSQ_MCP_AUTH_ISSUER")),
+                public_url=_parse_optional_url("LSQ_MCP_PUBLIC_URL", get("LSQ_MCP_PUBLIC_URL")),
+                auth_audiences=_split(get("LSQ_MCP_AUTH_AUDIENCE"), ","),
+                auth_scopes=_split(get("LSQ_MCP_AUTH_SCOPES"), " "),
             )
         except ConfigError as exc:
             raise _without_keys(exc, get(exc.variable) or "", keys) from None
@@ -245,6 +265,43 @@ def _parse_redis_url(value: str | None, variable: str = "LSQ_REDIS_URL") -> str 
             variable, f"{shown} is not a Redis URL; use redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)"
         )
     return value
+
+
+def _parse_optional_url(variable: str, value: str | None) -> str | None:
+    return None if value is None else parse_secure_url(variable, value)
+
+
+def parse_secure_url(variable: str, value: str) -> str:
+    """An absolute https URL, or http to a loopback address (tokens and their keys must not travel
+    in clear text), without a query, fragment or user; kept as given (issuers compare exactly)."""
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in value
+    ):
+        raise ConfigError(variable, f"{value!r} is not an https URL such as https://login.example.com/tenant")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(variable, f"{value!r} must use https (http is allowed only on a loopback address)")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server on this machine (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # any other name may resolve anywhere
+
+
+def _split(value: str | None, separator: str) -> tuple[str, ...]:
+    """Comma- or space-separated values, each stripped, none empty."""
+    return tuple(part.strip() for part in (value or "").split(separator) if part.strip())
 
 
 def is_placeholder(value: str | None) -> bool:

@@ -23,7 +23,8 @@ def add_serve_command(commands: Commands, parents: list[argparse.ArgumentParser]
     serve.add_argument(
         "--host",
         default="127.0.0.1",
-        help="HTTP address to bind (default 127.0.0.1); any other than loopback needs LSQ_MCP_TOKEN",
+        help="HTTP address to bind (default 127.0.0.1); any other than loopback needs LSQ_MCP_TOKEN "
+        "or LSQ_MCP_AUTH_ISSUER",
     )
     serve.add_argument("--port", type=port_number, default=8000, help="HTTP port (default 8000)")
     serve.add_argument(
@@ -31,7 +32,7 @@ def add_serve_command(commands: Commands, parents: list[argparse.ArgumentParser]
         action="append",
         metavar="HOST[:PORT]",
         help="a Host header to accept (repeatable; HOST:* for any port); overrides LSQ_MCP_ALLOWED_HOSTS "
-        "(default: 127.0.0.1, localhost, [::1] and --host, on --port)",
+        "(default: 127.0.0.1, localhost, [::1] and --host, on --port, and LSQ_MCP_PUBLIC_URL's host)",
     )
     serve.add_argument(
         "--grace",
@@ -97,8 +98,11 @@ def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
             "Serving MCP at http://%s%s (%s; Host headers allowed: %s)",
             security.host_header(args.host, args.port),
             MCP_PATH,
-            "bearer token required" if settings.mcp_token else "no token: loopback only",
-            ", ".join(settings.mcp_allowed_hosts or security.default_allowed_hosts(args.host, args.port)),
+            _who_may_call(settings),
+            ", ".join(
+                settings.mcp_allowed_hosts
+                or security.default_allowed_hosts(args.host, args.port, settings.public_url)
+            ),
         )
         if security.is_wildcard(args.host) and settings.mcp_allowed_hosts is None:
             logger.warning(
@@ -107,3 +111,10 @@ def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
             )
         serving.run(app, sock, grace=settings.mcp_grace_seconds)
     return EXIT_OK
+
+
+def _who_may_call(settings: Settings) -> str:
+    if settings.auth_issuer is not None:
+        static = " or the LSQ_MCP_TOKEN" if settings.mcp_token else ""
+        return f"signing in with {settings.auth_issuer} for {settings.public_url}{static}"
+    return "bearer token required" if settings.mcp_token else "no token: loopback only"

@@ -15,7 +15,6 @@ from lsq_mcp import __version__
 from lsq_mcp.http.middleware import (
     HEALTH_PATH,
     MCP_PATH,
-    BearerTokenMiddleware,
     CallsInFlight,
     CancellationMiddleware,
     LowerCaseHostMiddleware,
@@ -34,14 +33,18 @@ if TYPE_CHECKING:
 def create_http_app(
     settings: Settings, server: MCPServer[Any], *, host: str = "127.0.0.1", port: int = 8000
 ) -> Starlette:
-    """The ASGI app: MCP at `/mcp` (stateless), `GET /healthz`, and the token check when one is set.
+    """The ASGI app: MCP at `/mcp` (stateless), `GET /healthz`, and the token check when a static token
+    is set or signing in is configured (then the protected resource metadata too).
 
     `host` and `port` are where the app will listen; they set the default allowed Host headers.
     Call once per `server`: the SDK keeps one session manager per server.
     """
+    from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
     from mcp.server.transport_security import TransportSecuritySettings
 
-    allowed = settings.mcp_allowed_hosts or default_allowed_hosts(host, port)
+    from lsq_mcp.http.signin import BearerMiddleware, SignIn, metadata_routes
+
+    allowed = settings.mcp_allowed_hosts or default_allowed_hosts(host, port, settings.public_url)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=list(allowed),
@@ -56,12 +59,16 @@ def create_http_app(
         host=host,
     )
     app.add_route(HEALTH_PATH, _health_check(app, settings), methods=["GET"])
+    signin = SignIn.of(settings)
+    if signin is not None:
+        app.router.routes.extend(metadata_routes(settings))
     app.state.calls = CallsInFlight()
     app.add_middleware(CancellationMiddleware, calls=app.state.calls)
     app.add_middleware(NoStandaloneStreamMiddleware)
     app.add_middleware(LowerCaseHostMiddleware)
-    if settings.mcp_token is not None:  # added last, so it runs first
-        app.add_middleware(BearerTokenMiddleware, token=settings.mcp_token)
+    if settings.mcp_token is not None or signin is not None:  # added last, so they run first
+        app.add_middleware(AuthContextMiddleware)  # the caller's token, known to the tool call
+        app.add_middleware(BearerMiddleware, settings=settings, signin=signin)
     return app
 
 

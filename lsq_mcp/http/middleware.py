@@ -1,10 +1,9 @@
-"""What runs around the SDK's app: the bearer token, Host/Origin lower-cased, `GET /mcp` refused, and
-the cancellation of a call though every POST stands alone."""
+"""What runs around the SDK's app: Host/Origin lower-cased, `GET /mcp` refused, and the cancellation of
+a call though every POST stands alone (the bearer token: `signin`)."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -15,34 +14,6 @@ if TYPE_CHECKING:
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
-
-
-class BearerTokenMiddleware:
-    """Every HTTP request but `/healthz` must carry `Authorization: Bearer <token>`.
-
-    A refusal is the same whatever was wrong (no header, another scheme, a wrong token), so it
-    tells a prober nothing.
-    """
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._digest = hashlib.sha256(token.encode()).digest()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] != HEALTH_PATH and not self._authorized(scope):
-            # The same answer whatever was wrong; no detail for a prober.
-            await _send(send, 401, [(b"www-authenticate", b"Bearer")], "Unauthorized")
-            return
-        await self.app(scope, receive, send)
-
-    def _authorized(self, scope: Scope) -> bool:
-        values = [value for name, value in scope["headers"] if name == b"authorization"]
-        if len(values) != 1:
-            return False
-        scheme, _, credentials = values[0].strip().partition(b" ")
-        # Comparing digests takes the same time whatever the token's length or its first difference.
-        given = hashlib.sha256(credentials.strip()).digest()
-        return scheme.lower() == b"bearer" and hmac.compare_digest(given, self._digest)
 
 
 class NoStandaloneStreamMiddleware:
@@ -57,7 +28,7 @@ class NoStandaloneStreamMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == MCP_PATH and scope["method"] == "GET":
-            await _send(send, 405, [(b"allow", b"POST")], "Method Not Allowed: send requests by POST")
+            await send_error(send, 405, [(b"allow", b"POST")], "Method Not Allowed: send requests by POST")
             return
         await self.app(scope, receive, send)
 
@@ -192,7 +163,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], message: str) -> None:
+async def send_error(send: Send, status: int, headers: list[tuple[bytes, bytes]], message: str) -> None:
     """An error answer with a JSON-RPC body, so that MCP clients show `message`, not a bare status."""
     body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]

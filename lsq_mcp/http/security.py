@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from urllib.parse import urlsplit
 
-from lsq_mcp.settings import ConfigError, Settings
+from lsq_mcp.settings import ConfigError, Settings, is_loopback
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 # What a client may send as a token: printable ASCII without spaces, the most a header carries intact.
@@ -15,17 +16,6 @@ _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 MIN_TOKEN_LENGTH = 16
 MIN_TOKEN_DISTINCT = 8
 MIN_TOKEN_BITS = 64
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding `host` keeps the server on this machine (127.0.0.0/8, ::1, localhost)."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False  # any other name may resolve anywhere
 
 
 def is_wildcard(host: str) -> bool:
@@ -45,12 +35,15 @@ def host_header(host: str, port: int) -> str:
     return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
 
 
-def default_allowed_hosts(host: str, port: int) -> tuple[str, ...]:
-    """The Host headers accepted unless configured: the loopback names, and `host` unless a wildcard."""
+def default_allowed_hosts(host: str, port: int, public_url: str | None = None) -> tuple[str, ...]:
+    """The Host headers accepted unless configured: the loopback names, `host` unless a wildcard, and
+    the host of LSQ_MCP_PUBLIC_URL (what clients that sign in use)."""
     names = [f"{name}:{port}" for name in LOOPBACK_NAMES]
-    if not is_wildcard(host) and host_header(host, port) not in names:
+    if not is_wildcard(host):
         names.append(host_header(host, port))
-    return tuple(names)
+    if public_url is not None:
+        names.append(urlsplit(public_url).netloc.lower())
+    return tuple(dict.fromkeys(names))
 
 
 def check_http_settings(settings: Settings, host: str) -> None:
@@ -61,16 +54,37 @@ def check_http_settings(settings: Settings, host: str) -> None:
         raise ConfigError(
             "LSQ_MCP_TOKEN", "must be printable ASCII without spaces (e.g. from openssl rand -hex 32)"
         )
+    check_signin_settings(settings)
     if is_loopback(host):
         return
-    if token is None:
+    if token is None and settings.auth_issuer is None:
         raise ConfigError(
             "LSQ_MCP_TOKEN",
             f"must be set to serve HTTP on {host!r}, which other machines can reach; "
-            "set LSQ_MCP_TOKEN to a long random value (e.g. from openssl rand -hex 32), or bind 127.0.0.1",
+            "set LSQ_MCP_TOKEN to a long random value (e.g. from openssl rand -hex 32), set "
+            "LSQ_MCP_AUTH_ISSUER for signing in, or bind 127.0.0.1",
         )
-    if (weakness := token_weakness(token)) is not None:
+    if token is not None and (weakness := token_weakness(token)) is not None:
         raise ConfigError("LSQ_MCP_TOKEN", f"{weakness} to guard {host!r}, which other machines can reach")
+
+
+def check_signin_settings(settings: Settings) -> None:
+    """Signing in needs the issuer and the public URL together; its other settings need the issuer."""
+    if settings.auth_issuer is not None and settings.public_url is None:
+        raise ConfigError(
+            "LSQ_MCP_PUBLIC_URL",
+            "must be set with LSQ_MCP_AUTH_ISSUER: the URL clients use for the MCP endpoint, e.g. "
+            "https://lsq.example.com/mcp (tokens must be issued for it)",
+        )
+    if settings.auth_issuer is None:
+        for variable, value in (
+            ("LSQ_MCP_AUTH_AUDIENCE", settings.auth_audiences),
+            ("LSQ_MCP_AUTH_SCOPES", settings.auth_scopes),
+        ):
+            if value:
+                raise ConfigError(
+                    variable, "is set, but signing in is off: set LSQ_MCP_AUTH_ISSUER too, or unset it"
+                )
 
 
 def token_weakness(token: str) -> str | None:

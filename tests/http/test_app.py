@@ -25,10 +25,10 @@ from mcp.server.mcpserver import MCPServer
 
 from lsq_mcp import __version__
 from lsq_mcp.http.app import create_http_app
-from lsq_mcp.http.security import check_http_settings, default_allowed_hosts, is_loopback
+from lsq_mcp.http.security import check_http_settings, default_allowed_hosts
 from lsq_mcp.sandbox import SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import BIG_ACTIVITY_COUNT, OPP_BIG
-from lsq_mcp.settings import ConfigError, Settings, parse_allowed_hosts
+from lsq_mcp.settings import ConfigError, Settings, is_loopback, parse_allowed_hosts
 from tests.conftest import LSQ_MCP, TOOL, env_for, structured, text_of
 
 TOKEN = "tok-LEAKCHECK-3f9a1c7e5b2d4086"
