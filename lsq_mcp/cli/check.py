@@ -2,7 +2,8 @@
 
 Items, in order: the configuration (every variable), the host reached, the keys accepted, the
 region, the rate limit, Redis (when `LSQ_REDIS_URL` is set), the HTTP token (when `LSQ_MCP_TOKEN`
-is set). Exit 0 when all pass, 1 when LeadSquared or Redis refuses or cannot be reached, 2 for
+is set), signing in (when `LSQ_MCP_AUTH_ISSUER` is set: the issuer's metadata and keys). Exit 0
+when all pass, 1 when LeadSquared, Redis or the issuer refuses or cannot be reached, 2 for
 configuration. No line shows a key: only variable names, the host, and what LeadSquared or Redis
 said, which the errors have scrubbed already (and every line is scrubbed again before printing).
 """
@@ -44,6 +45,10 @@ VARIABLES = (
     "LSQ_REDIS_URL",
     "LSQ_MCP_TOKEN",
     "LSQ_MCP_ALLOWED_HOSTS",
+    "LSQ_MCP_AUTH_ISSUER",
+    "LSQ_MCP_PUBLIC_URL",
+    "LSQ_MCP_AUTH_AUDIENCE",
+    "LSQ_MCP_AUTH_SCOPES",
 )
 # What LeadSquared documents as the most generous plan: a higher LSQ_RATE_LIMIT will draw 429s.
 DOCUMENTED_CALLS_PER_SECOND = 25 / 5
@@ -80,9 +85,10 @@ def add_check_command(commands: Commands, parents: list[argparse.ArgumentParser]
     commands.add_parser(
         "check",
         parents=parents,
-        help="check the set-up: configuration, host, keys, region, rate limit, Redis, token",
+        help="check the set-up: configuration, host, keys, region, rate limit, Redis, token, signing in",
         description="Check the set-up without asking a model anything: one line per item. Exit 0 when "
-        "all pass, 1 when LeadSquared or Redis refuses or cannot be reached, 2 for configuration.",
+        "all pass, 1 when LeadSquared, Redis or the issuer refuses or cannot be reached, 2 for "
+        "configuration.",
     )
 
 
@@ -147,7 +153,13 @@ def _key_not_set(variable: str, settings: Settings) -> str:
 async def _check_services(settings: Settings, demo: bool) -> list[Line]:
     with account(settings, demo) as used:
         lines = await _check_leadsquared(used)
-    return [*lines, _check_rate_limit(settings), await _check_redis(settings), _check_token(settings)]
+    return [
+        *lines,
+        _check_rate_limit(settings),
+        await _check_redis(settings),
+        _check_token(settings),
+        await _check_signin(settings),
+    ]
 
 
 async def _check_leadsquared(settings: Settings) -> list[Line]:
@@ -213,10 +225,10 @@ def _check_token(settings: Settings) -> Line:
     token = settings.mcp_token
     if token is None:
         return skipped("token", "LSQ_MCP_TOKEN not set: serve --transport http takes loopback clients only")
-    from lsq_mcp.http.security import check_http_settings, token_bits, token_weakness
+    from lsq_mcp.http.security import check_token_form, token_bits, token_weakness
 
     try:
-        check_http_settings(settings, "127.0.0.1")
+        check_token_form(token)
     except ConfigError as exc:
         return failed("token", str(exc), EXIT_USAGE)
     weakness = token_weakness(token)
@@ -227,3 +239,30 @@ def _check_token(settings: Settings) -> Line:
             EXIT_USAGE,
         )
     return passed("token", f"LSQ_MCP_TOKEN strong enough (about {token_bits(token)} bits)")
+
+
+async def _check_signin(settings: Settings) -> Line:
+    """The issuer's metadata found and its key set holding keys, as the HTTP server will read them."""
+    if settings.auth_issuer is None:
+        return skipped(
+            "signing in", "LSQ_MCP_AUTH_ISSUER not set: HTTP clients sign in with no identity provider"
+        )
+    from lsq_mcp.http.issuer import Issuer, IssuerUnreachableError
+    from lsq_mcp.http.security import check_signin_settings
+
+    try:
+        check_signin_settings(settings)
+    except ConfigError as exc:
+        return failed("signing in", str(exc), EXIT_USAGE)
+    try:
+        keys = await Issuer(settings.auth_issuer, timeout=settings.timeout).fetch()
+    except IssuerUnreachableError as exc:
+        return failed("signing in", f"{exc}; check LSQ_MCP_AUTH_ISSUER", EXIT_API_FAILED)
+    if not keys.keys:
+        return failed("signing in", f"{keys.jwks_uri} holds no public signing key", EXIT_API_FAILED)
+    scopes = f", scopes {' '.join(settings.auth_scopes)}" if settings.auth_scopes else ""
+    return passed(
+        "signing in",
+        f"metadata found at {keys.metadata_url}; {keys.jwks_uri} holds {len(keys.keys)} key(s); "
+        f"tokens for {', '.join(settings.audiences)}{scopes}",
+    )

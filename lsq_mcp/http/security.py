@@ -49,11 +49,8 @@ def default_allowed_hosts(host: str, port: int, public_url: str | None = None) -
 def check_http_settings(settings: Settings, host: str) -> None:
     """Refuse, before anything binds, a server reachable from the network that anyone could use."""
     token = settings.mcp_token
-    if token is not None and not _TOKEN_RE.fullmatch(token):
-        # The value itself is never shown: it is a secret.
-        raise ConfigError(
-            "LSQ_MCP_TOKEN", "must be printable ASCII without spaces (e.g. from openssl rand -hex 32)"
-        )
+    if token is not None:
+        check_token_form(token)
     check_signin_settings(settings)
     if is_loopback(host):
         return
@@ -66,6 +63,14 @@ def check_http_settings(settings: Settings, host: str) -> None:
         )
     if token is not None and (weakness := token_weakness(token)) is not None:
         raise ConfigError("LSQ_MCP_TOKEN", f"{weakness} to guard {host!r}, which other machines can reach")
+
+
+def check_token_form(token: str) -> None:
+    """What a header carries intact; the value itself is never shown: it is a secret."""
+    if not _TOKEN_RE.fullmatch(token):
+        raise ConfigError(
+            "LSQ_MCP_TOKEN", "must be printable ASCII without spaces (e.g. from openssl rand -hex 32)"
+        )
 
 
 def check_signin_settings(settings: Settings) -> None:

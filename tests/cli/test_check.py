@@ -13,9 +13,10 @@ import pytest
 
 from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Fault, SandboxConfig, SandboxServer
 from tests.conftest import LSQ_MCP, env_for, hits
+from tests.oauth.issuer import RESOURCE, FakeIssuer
 from tests.pacing.test_redis import free_port, redis_server
 
-ITEMS = ["configuration", "host", "keys", "region", "rate limit", "redis", "token"]
+ITEMS = ["configuration", "host", "keys", "region", "rate limit", "redis", "token", "signing in"]
 LINE_RE = re.compile(r"^(ok|FAIL|skip) +(\S+(?: \S+)?) {2,}(.*)$")
 WRONG_ACCESS_KEY = "u$rLEAKCHECK-check-access-91f2a7"
 REGION_HOST = "api-in21.leadsquared.com"
@@ -60,7 +61,9 @@ def test_everything_passes_against_the_sandbox_in_two_cheap_calls(sandbox: Sandb
     assert done.returncode == 0, done.stdout + done.stderr
     found = verdicts(done)
     assert list(found) == ITEMS
-    assert marks(done) == [(i, "ok") for i in ITEMS[:5]] + [("redis", "skip"), ("token", "skip")]
+    assert marks(done) == [(i, "ok") for i in ITEMS[:5]] + [
+        (i, "skip") for i in ("redis", "token", "signing in")
+    ]
     assert (
         "LSQ_ACCESS_KEY, LSQ_SECRET_KEY, LSQ_HOST, LSQ_RATE_LIMIT, LSQ_TIMEOUT" in found["configuration"][1]
     )
@@ -250,6 +253,32 @@ def test_the_tokens_strength(sandbox: SandboxServer, token: str, exit_code: int,
     mark, text = verdicts(done)["token"]
     assert (mark, says in text) == ("ok" if exit_code == 0 else "FAIL", True)
     assert token not in done.stdout + done.stderr
+
+
+def test_signing_in_reports_the_issuers_metadata_and_keys(sandbox: SandboxServer) -> None:
+    with FakeIssuer() as issuer:
+        signing_in = env_for(sandbox, LSQ_MCP_AUTH_ISSUER=issuer.url, LSQ_MCP_PUBLIC_URL=RESOURCE)
+        done = check(env=signing_in)
+        assert done.returncode == 0, done.stdout
+        mark, text = verdicts(done)["signing in"]
+        assert mark == "ok"
+        assert f"metadata found at {issuer.url}/.well-known/oauth-authorization-server" in text
+        assert f"{issuer.url}/jwks holds 2 key(s); tokens for {RESOURCE}" in text
+        issuer.down = True
+        down = check(env=signing_in)
+    assert down.returncode == 1, down.stdout
+    mark, text = verdicts(down)["signing in"]
+    assert mark == "FAIL"
+    assert f"the authorization server {issuer.url} could not be read" in text
+    assert "answered 503" in text
+
+
+def test_signing_in_without_the_public_url_exits_2_naming_it(sandbox: SandboxServer) -> None:
+    done = check(env=env_for(sandbox, LSQ_MCP_AUTH_ISSUER="https://login.example.test/tenant"))
+    assert done.returncode == 2, done.stdout
+    mark, text = verdicts(done)["signing in"]
+    assert mark == "FAIL"
+    assert text.startswith("LSQ_MCP_PUBLIC_URL: must be set with LSQ_MCP_AUTH_ISSUER")
 
 
 def _keys() -> dict[str, str]:
