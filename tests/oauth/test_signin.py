@@ -23,7 +23,16 @@ import pytest
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import TOOL, env_for, structured
 from tests.oauth.issuer import EMAIL, RESOURCE, SUBJECT, FakeIssuer, ec_key, public_jwk, public_pem, rsa_key
-from tests.test_http import HttpServer, client_for, free_port, http_server, own_sandbox
+from tests.test_http import (
+    EVERY_ADDRESS,
+    HttpServer,
+    assert_refused,
+    client_for,
+    free_port,
+    http_server,
+    own_sandbox,
+    serve,
+)
 
 SCOPE = "lsq.read"
 STATIC_TOKEN = "static-4c1e9b7a2f6d8035e1a7"
@@ -248,3 +257,48 @@ def test_a_configured_audience_replaces_the_public_url(issuer: FakeIssuer) -> No
     with signin_server(issuer, LSQ_MCP_AUTH_AUDIENCE="api://lsq-mcp, https://api.example") as server:
         assert server.post(**bearer(issuer.mint(aud="api://lsq-mcp", scope=SCOPE))).status_code == 200
         assert server.post(**bearer(issuer.mint(scope=SCOPE))).status_code == 401
+
+
+# --- start-up ---
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"LSQ_MCP_AUTH_ISSUER": "https://login.example.test"}, "LSQ_MCP_PUBLIC_URL: must be set with"),
+        (
+            {"LSQ_MCP_AUTH_ISSUER": "http://login.example.test", "LSQ_MCP_PUBLIC_URL": RESOURCE},
+            "LSQ_MCP_AUTH_ISSUER",
+        ),
+        (
+            {
+                "LSQ_MCP_AUTH_ISSUER": "https://login.example.test",
+                "LSQ_MCP_PUBLIC_URL": "http://lsq.example.test/mcp",
+            },
+            "LSQ_MCP_PUBLIC_URL: 'http://lsq.example.test/mcp' must use https",
+        ),
+        (
+            {"LSQ_MCP_AUTH_ISSUER": "login.example.test", "LSQ_MCP_PUBLIC_URL": RESOURCE},
+            "LSQ_MCP_AUTH_ISSUER",
+        ),
+        ({"LSQ_MCP_AUTH_SCOPES": SCOPE}, "LSQ_MCP_AUTH_SCOPES: is set, but signing in is off"),
+        ({"LSQ_MCP_AUTH_AUDIENCE": "api://lsq"}, "LSQ_MCP_AUTH_AUDIENCE: is set, but signing in is off"),
+    ],
+)
+def test_signing_in_misconfigured_exits_2_naming_the_variable(env: dict[str, str], names: str) -> None:
+    done = serve("--port", str(free_port()), "--demo", env=env)
+    assert_refused(done, names)
+
+
+def test_with_signing_in_a_public_bind_needs_no_static_token(issuer: FakeIssuer) -> None:
+    port = free_port()
+    env = {"LSQ_MCP_AUTH_ISSUER": issuer.url, "LSQ_MCP_PUBLIC_URL": RESOURCE, "LSQ_MCP_AUTH_SCOPES": SCOPE}
+    with (
+        own_sandbox() as sandbox,
+        http_server(["--host", EVERY_ADDRESS], env_for(sandbox, **env), port, sandbox) as server,
+    ):
+        assert server.post().status_code == 401
+        assert server.post(**bearer(issuer.mint(scope=SCOPE))).status_code == 200
+        # The public URL's host is allowed by default: it is where clients that sign in call.
+        assert server.post(**bearer(issuer.mint(scope=SCOPE)), Host="lsq.example.test").status_code == 200
+        assert server.post(**bearer(issuer.mint(scope=SCOPE)), Host="evil.example.test").status_code != 200
