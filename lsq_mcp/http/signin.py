@@ -125,7 +125,7 @@ class BearerMiddleware:
         if grant is None:
             await self._challenge(send, 401, "invalid_token" if credentials else None, "Unauthorized")
             return
-        if missing := [s for s in self._signin.scopes if s not in grant.scopes] if self._signin else []:
+        if missing := [s for s in self._signin.scopes if not granted(s, grant)] if self._signin else []:
             message = f"Forbidden: the token lacks the scope(s) {' '.join(missing)}"
             await self._challenge(send, 403, "insufficient_scope", message)
             return
@@ -161,6 +161,13 @@ class BearerMiddleware:
             parts.append(f'scope="{" ".join(self._signin.scopes)}"')
         challenge = ("Bearer " + ", ".join(parts)).encode()
         await send_error(send, status, [(b"www-authenticate", challenge)], message)
+
+
+def granted(scope: str, grant: AccessToken) -> bool:
+    """Whether `grant` holds `scope`. A scope named by URI (`api://lsq-mcp/access_as_user`, as Entra ID
+    has clients ask for it) is also held by its last segment, which is what Entra ID puts in `scp`:
+    the token's issuer and audience are ours already, so the short name can only mean this scope."""
+    return scope in grant.scopes or ("/" in scope and scope.rsplit("/", 1)[1] in grant.scopes)
 
 
 def bearer_credentials(scope: Scope) -> bytes | None:

@@ -43,14 +43,13 @@ METADATA_URL = f"https://lsq.example.test{METADATA_PATH}"
 @contextmanager
 def signin_server(issuer: FakeIssuer, **env: str) -> Iterator[HttpServer]:
     with own_sandbox() as sandbox:
-        variables = env_for(
-            sandbox,
-            LSQ_MCP_AUTH_ISSUER=issuer.url,
-            LSQ_MCP_PUBLIC_URL=RESOURCE,
-            LSQ_MCP_AUTH_SCOPES=SCOPE,
-            LSQ_MCP_TOKEN=STATIC_TOKEN,
-            **env,
-        )
+        signing_in = {
+            "LSQ_MCP_AUTH_ISSUER": issuer.url,
+            "LSQ_MCP_PUBLIC_URL": RESOURCE,
+            "LSQ_MCP_AUTH_SCOPES": SCOPE,
+            "LSQ_MCP_TOKEN": STATIC_TOKEN,
+        }
+        variables = env_for(sandbox, **{**signing_in, **env})
         with http_server([], variables, free_port(), sandbox) as server:
             yield server
 
@@ -251,6 +250,15 @@ def test_metadata_naming_another_issuer_is_not_trusted() -> None:
         issuer.metadata_issuer = "https://evil.example.test"
         assert server.post(**bearer(issuer.mint(scope=SCOPE))).status_code == 503
         assert "names the issuer 'https://evil.example.test'" in server.stderr
+
+
+def test_a_scope_named_by_uri_is_held_by_its_short_name_as_entra_id_grants_it(issuer: FakeIssuer) -> None:
+    entra = {"LSQ_MCP_AUTH_AUDIENCE": "api://lsq-mcp", "LSQ_MCP_AUTH_SCOPES": "api://lsq-mcp/access_as_user"}
+    with signin_server(issuer, **entra) as server:
+        assert (
+            server.post(**bearer(issuer.mint(aud="api://lsq-mcp", scp="access_as_user"))).status_code == 200
+        )
+        assert server.post(**bearer(issuer.mint(aud="api://lsq-mcp", scp="other"))).status_code == 403
 
 
 def test_a_configured_audience_replaces_the_public_url(issuer: FakeIssuer) -> None:
