@@ -36,8 +36,9 @@ fi
 
 PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 WORK=$(mktemp -d)
-# No LSQ_* from the caller's environment: a token would make every scenario a 401.
-env -u LSQ_MCP_TOKEN -u LSQ_MCP_ALLOWED_HOSTS \
+# No LSQ_* from the caller's environment: a token or signing in would make every scenario a 401.
+env -u LSQ_MCP_TOKEN -u LSQ_MCP_ALLOWED_HOSTS -u LSQ_MCP_AUTH_ISSUER -u LSQ_MCP_PUBLIC_URL \
+    -u LSQ_MCP_AUTH_AUDIENCE -u LSQ_MCP_AUTH_SCOPES \
     "$LSQ_MCP" serve --transport http --demo --port "$PORT" 2>"$WORK/server.log" &
 SERVER=$!
 KEEP_WORK=0
