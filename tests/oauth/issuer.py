@@ -12,6 +12,7 @@ every defect a resource server must refuse. The real authorization server (oidc-
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 RESOURCE = "https://lsq.example.test/mcp"
 SUBJECT = "user-7f3a"
 EMAIL = "asha@example.test"
+HMAC_SECRET = b"published-by-mistake-0123456789ab"
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -58,9 +60,12 @@ class FakeIssuer:
     def __init__(self, *, openid_only: bool = False, path: str = "") -> None:
         self.rsa = rsa_key()
         self.ec = ec_key()
+        # The EC key's JWK names no algorithm: a token's must then suit the key's type. The symmetric
+        # key is one published by mistake: anyone who read the set could sign with it.
         self.keys: list[dict[str, Any]] = [
             public_jwk(self.rsa, "rsa-1", "RS256"),
             public_jwk(self.ec, "ec-1", None),
+            {"kty": "oct", "kid": "hmac-1", "k": base64.urlsafe_b64encode(HMAC_SECRET).rstrip(b"=").decode()},
         ]
         self.down = False
         self.jwks_fetches = 0

@@ -22,7 +22,17 @@ import pytest
 
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import TOOL, env_for, structured
-from tests.oauth.issuer import EMAIL, RESOURCE, SUBJECT, FakeIssuer, ec_key, public_jwk, public_pem, rsa_key
+from tests.oauth.issuer import (
+    EMAIL,
+    HMAC_SECRET,
+    RESOURCE,
+    SUBJECT,
+    FakeIssuer,
+    ec_key,
+    public_jwk,
+    public_pem,
+    rsa_key,
+)
 from tests.test_http import (
     EVERY_ADDRESS,
     HttpServer,
@@ -159,6 +169,7 @@ def defective_tokens(issuer: FakeIssuer) -> dict[str, str]:
         "alg none": jwt.encode(claims(issuer), "", algorithm="none"),
         "HMAC with a secret": hs256(claims(issuer), b"a shared secret of some length!!"),
         "HMAC keyed with the issuer's public key": hs256(claims(issuer), public_pem(issuer.rsa)),
+        "HMAC with a symmetric key the key set publishes": hs256(claims(issuer), HMAC_SECRET, kid="hmac-1"),
         "signed by another key under the issuer's kid": issuer.mint(key=other_rsa, scope=SCOPE),
         "an EC signature under the RSA key's kid": issuer.mint(key=ec_key(), alg="ES256", scope=SCOPE),
         "PS256 where the key is for RS256": issuer.mint(alg="PS256", scope=SCOPE),
