@@ -1,7 +1,7 @@
 """What checking a signed-in user's access token adds to a request, against the static token.
 
 One `lsq-mcp serve --transport http` process accepts both: the static LSQ_MCP_TOKEN, compared by
-digest, and JWT access tokens of a look-alike issuer on loopback (`tests/oauth/issuer.py`), checked
+digest, and JWT access tokens of a look-alike issuer on loopback (`tests/http/issuer.py`), checked
 as every signed-in request is (signature by the issuer's RS256 key, issuer, audience, expiry,
 scope). The key set is fetched once before timing, so this is the cached path. The same request
 (an MCP `initialize` POST to /mcp) is sent with one token and the other, `--rounds` pairs over one
@@ -27,8 +27,8 @@ from _common import env_for, percentile, print_table, running_sandbox, verdict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.oauth.issuer import RESOURCE, FakeIssuer
-from tests.test_http import INITIALIZE, MCP_HEADERS, free_port
+from tests.http.issuer import RESOURCE, FakeIssuer
+from tests.http.test_app import INITIALIZE, MCP_HEADERS, free_port
 
 STATIC_TOKEN = "bench-static-7d0c5e2a9f1b4e68a3c1"  # noqa: S105 - the bench's own
 SCOPE = "lsq.read"

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 # Who holds the static token, as the log names them.
 STATIC_TOKEN_HOLDER = "the LSQ_MCP_TOKEN holder"  # noqa: S105 - a description, not a token
 # The arguments that say what a call is about, the first one given is logged.
-SUBJECT_ARGUMENTS = ("opportunity_id", "email", "lead_id")
+SUBJECT_ARGUMENTS = ("opportunity_id", "query", "email", "lead_id")
 # Arguments come from a model: each is shown quoted and escaped (one line), and cut.
 MAX_SHOWN = 80
 

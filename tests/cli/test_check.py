@@ -13,7 +13,7 @@ import pytest
 
 from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Fault, SandboxConfig, SandboxServer
 from tests.conftest import LSQ_MCP, env_for, hits
-from tests.oauth.issuer import RESOURCE, FakeIssuer
+from tests.http.issuer import RESOURCE, FakeIssuer
 from tests.pacing.test_redis import free_port, redis_server
 
 ITEMS = ["configuration", "host", "keys", "region", "rate limit", "redis", "token", "signing in"]

@@ -1,4 +1,4 @@
-// A real authorization server for tests/oauth/test_provider.py: oidc-provider (a certified OpenID
+// A real authorization server for tests/http/test_provider.py: oidc-provider (a certified OpenID
 // provider) on 127.0.0.1, issuing JWT access tokens for one resource (RFC 8707 resource indicators),
 // with dynamic client registration, PKCE, client credentials and its development login pages.
 //

@@ -1,5 +1,5 @@
 """Signing in end to end against a real authorization server: oidc-provider (npm, a certified OpenID
-provider, `provider.mjs`), our `lsq-mcp serve --transport http`, and the MCP Python SDK's own OAuth
+provider, `provider/provider.mjs`), our `lsq-mcp serve --transport http`, and the MCP Python SDK's own OAuth
 client, as a hosted client signs a user in.
 
 The client starts with nothing: our 401 leads it to the protected resource metadata, then to the
@@ -9,7 +9,7 @@ login pages, driven here over HTTP as a browser would. The token it gets is a JW
 which our server checks against the provider's JWKS.
 
 Needs Node.js: skipped without it, except in CI (`CI=true`), where `.ci/run` installs it and the
-provider (`npm ci` in this folder).
+provider (`npm ci` in `provider/`).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from mcp.shared.auth import (
 
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import TOOL, env_for, structured
-from tests.test_http import HttpServer, free_port, http_server, own_sandbox
+from tests.http.test_app import HttpServer, free_port, http_server, own_sandbox
 
-HERE = Path(__file__).resolve().parent
+PROVIDER = Path(__file__).resolve().parent / "provider"
 SCOPE = "lsq.read"
 PERSON = "asha"
 REDIRECT_URI = "http://127.0.0.1:33418/callback"  # never served: the code is read off the redirect
@@ -60,12 +60,12 @@ def node() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail("Node.js is missing in CI: .ci/run installs it")
         pytest.skip("Node.js is not installed: the real authorization server (oidc-provider) needs it")
-    if not (HERE / "node_modules" / "oidc-provider").is_dir():
+    if not (PROVIDER / "node_modules" / "oidc-provider").is_dir():
         # npm beside node, or run by node itself (the wheel's npm script is not runnable as is).
         npm = shutil.which("npm", path=str(Path(found).parent))
         cli = Path(found).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
         command = [npm] if npm and not cli.exists() else [found, str(cli)]
-        subprocess.run([*command, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=300)
+        subprocess.run([*command, "ci", "--no-audit", "--no-fund"], cwd=PROVIDER, check=True, timeout=300)
     return found
 
 
@@ -75,7 +75,7 @@ def provider_and_server() -> Iterator[tuple[str, HttpServer]]:
     provider_port, port = free_port(), free_port()
     resource = f"http://127.0.0.1:{port}/mcp"
     process = subprocess.Popen(
-        [node(), str(HERE / "provider.mjs"), str(provider_port), resource, SCOPE],
+        [node(), str(PROVIDER / "provider.mjs"), str(provider_port), resource, SCOPE],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -22,7 +22,7 @@ import pytest
 
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import TOOL, env_for, structured
-from tests.oauth.issuer import (
+from tests.http.issuer import (
     EMAIL,
     HMAC_SECRET,
     RESOURCE,
@@ -33,7 +33,7 @@ from tests.oauth.issuer import (
     public_pem,
     rsa_key,
 )
-from tests.test_http import (
+from tests.http.test_app import (
     EVERY_ADDRESS,
     HttpServer,
     assert_refused,
@@ -210,6 +210,7 @@ async def test_each_call_is_logged_with_who_made_it_and_never_the_token(
         failed = await client.call_tool(TOOL, {"opportunity_id": "not-a-guid"})
     async with client_for(server, STATIC_TOKEN) as client:
         await client.call_tool("list_activity_types", {})
+        await client.call_tool("find_opportunities", {"query": "Acme\nrenewal"})
     assert data["returned"] == 2
     assert failed.is_error
     log = server.stderr
@@ -219,6 +220,8 @@ async def test_each_call_is_logged_with_who_made_it_and_never_the_token(
         in log
     )
     assert "call list_activity_types by the LSQ_MCP_TOKEN holder: ok in " in log
+    # What a model sends is shown on one line, quoted: it cannot forge a log line.
+    assert "call find_opportunities query='Acme\\nrenewal' by the LSQ_MCP_TOKEN holder: ok in " in log
     assert token not in log
     assert token.split(".")[2] not in log
     assert STATIC_TOKEN not in log
