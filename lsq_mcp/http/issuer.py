@@ -37,6 +37,8 @@ REFETCH_SECONDS = 30.0
 # Without any key held, a failed fetch is tried again sooner: every request is refused meanwhile.
 RETRY_SECONDS = 5.0
 MAX_AGE_SECONDS = 3600.0
+# Requests wait for a fetch: each of its reads is bounded by LSQ_TIMEOUT, and by this.
+MAX_FETCH_SECONDS = 10.0
 # Metadata documents and key sets are small; anything larger is not one.
 MAX_DOCUMENT_BYTES = 1_000_000
 
@@ -47,6 +49,10 @@ class IssuerUnreachableError(Exception):
     def __init__(self, issuer: str, reason: str) -> None:
         super().__init__(f"the authorization server {issuer} could not be read: {reason}")
         self.reason = reason
+
+
+class NotThereError(IssuerUnreachableError):
+    """The issuer answered, but not with a JSON object: another well-known URL may hold the metadata."""
 
 
 @dataclass
@@ -64,7 +70,7 @@ class Issuer:
 
     def __init__(self, issuer: str, *, timeout: float) -> None:
         self.issuer = issuer
-        self._timeout = timeout
+        self._timeout = min(timeout, MAX_FETCH_SECONDS)
         self._held: KeySet | None = None
         self._attempted_at = self._refetched_at = -float("inf")
         self._failure: IssuerUnreachableError | None = None
@@ -133,7 +139,7 @@ class Issuer:
         for url in build_oauth_authorization_server_metadata_discovery_urls(self.issuer, self.issuer):
             try:
                 metadata = await _document(client, url, self.issuer)
-            except IssuerUnreachableError as exc:
+            except NotThereError as exc:  # a timeout or a refusal is not tried again at the next URL
                 tried.append(exc.reason)
                 continue
             if metadata.get("issuer") != self.issuer:
@@ -173,13 +179,13 @@ async def _document(client: httpx2.AsyncClient, url: str, issuer: str) -> dict[s
     except httpx2.HTTPError as exc:
         raise IssuerUnreachableError(issuer, f"{url}: {type(exc).__name__} {exc}".strip()) from None
     if answer.status_code != 200:
-        raise IssuerUnreachableError(issuer, f"{url} answered {answer.status_code}")
+        raise NotThereError(issuer, f"{url} answered {answer.status_code}")
     try:
         document = json.loads(body)
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise IssuerUnreachableError(issuer, f"{url} did not answer a JSON object")
+        raise NotThereError(issuer, f"{url} did not answer a JSON object")
     return document
 
 

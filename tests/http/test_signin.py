@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -252,6 +253,19 @@ def test_an_issuer_that_cannot_be_reached_fails_closed() -> None:
             assert "authorization server could not be reached" in answer.text
         assert server.post(**bearer(STATIC_TOKEN)).status_code == 200  # the static token needs no issuer
         assert "could not be read" in server.stderr
+
+
+def test_an_issuer_that_never_answers_is_given_up_within_one_timeout(issuer: FakeIssuer) -> None:
+    with socket.socket() as silent:  # the handshake completes in the backlog; nothing is ever read
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with signin_server(issuer, LSQ_MCP_AUTH_ISSUER=url, LSQ_TIMEOUT="3") as server:
+            started = time.monotonic()
+            answer = server.post(**bearer(issuer.mint(iss=url, scope=SCOPE)))
+            elapsed = time.monotonic() - started
+    assert answer.status_code == 503
+    assert elapsed < 5.5, "a well-known URL was tried after another timed out"  # one 3 s timeout
 
 
 def test_openid_discovery_and_an_issuer_with_a_path() -> None:
