@@ -94,6 +94,19 @@ def types_or(answer: Answer) -> Answer:
     return either
 
 
+def routes(answers: dict[str, Answer]) -> Answer:
+    """Each call answered by the answer of the endpoint its path ends with (`"GetActivitySetting"`);
+    a call to any other, as LeadSquared answers an unknown path (404)."""
+
+    def route(request: Request) -> Reply:
+        for endpoint, answer in answers.items():
+            if request.path.endswith(endpoint):
+                return answer(request)
+        return json_reply({"Message": "No HTTP resource was found"}, 404)
+
+    return route
+
+
 def endless_json() -> Iterator[bytes]:
     """A 200 page that never ends (until STREAM_BYTES): activity after activity, each with a 64 KB note."""
     yield b'{"RecordCount":1,"List":['

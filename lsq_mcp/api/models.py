@@ -15,11 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
-from lsq_mcp.api.values import parse_date, to_float, to_int, to_text
+from lsq_mcp.api.values import parse_date, shown_name, to_float, to_int, to_text
+from lsq_mcp.text import Cap, shown
 
-Text = Annotated[str | None, BeforeValidator(to_text)]
+# Text as it may be shown (`lsq_mcp.text.shown`: one line, no control characters, capped)...
+Text = Annotated[str | None, BeforeValidator(to_text), AfterValidator(shown_name)]
+# ...or as sent, for what is made into text later (a task's HTML description).
+TextAsSent = Annotated[str | None, BeforeValidator(to_text)]
 LooseInt = Annotated[int | None, BeforeValidator(to_int)]
 # A date we could read, or the text as it came: a date is never dropped.
 LooseDate = Annotated[datetime | str | None, BeforeValidator(parse_date)]
@@ -35,7 +48,6 @@ _TEXT_KEYS = {
     "created_by": "PACreatedByName",
     "modified_by": "PAModifiedByName",
     "status": "Status",
-    "note": "ActivityEvent_Note",
     "lead_id": "ProspectId",
     "first_name": "FirstName",
     "last_name": "LastName",
@@ -52,11 +64,19 @@ _INT_KEYS = {
     "do_not_email": "DoNotEmail",
 }
 _FLOAT_KEYS = {"ip_latitude": "IP_Latitude", "ip_longitude": "IP_Longitude"}
-_CREATED, _MODIFIED = "PACreatedOn", "PAModifiedOn"
+_NOTE, _CREATED, _MODIFIED = "ActivityEvent_Note", "PACreatedOn", "PAModifiedOn"
 # Repeats RecordCount on every row; the page's count is kept, this is not.
 _DROPPED_KEYS = frozenset({"Total"})
 _KNOWN_KEYS = frozenset(
-    [*_TEXT_KEYS.values(), *_INT_KEYS.values(), *_FLOAT_KEYS.values(), _CREATED, _MODIFIED, *_DROPPED_KEYS]
+    [
+        *_TEXT_KEYS.values(),
+        *_INT_KEYS.values(),
+        *_FLOAT_KEYS.values(),
+        _NOTE,
+        _CREATED,
+        _MODIFIED,
+        *_DROPPED_KEYS,
+    ]
 )
 
 
@@ -71,6 +91,7 @@ class RawActivity:
         *_TEXT_KEYS,
         *_INT_KEYS,
         *_FLOAT_KEYS,
+        "note",
         "created_at",
         "modified_at",
         "extras",
@@ -87,6 +108,7 @@ class RawActivity:
     modified_by: str | None
     status: str | None
     note: str | None
+    """As sent (HTML, line breaks): condensing makes it text."""
     score: int | None
     ip_latitude: float | None
     ip_longitude: float | None
@@ -108,12 +130,16 @@ class RawActivity:
         get = row.get
         for attribute, key in _TEXT_KEYS.items():
             text = get(key)
-            # Nearly every value is a string or null: those are read here, the rest by _text.
-            setattr(
-                self,
-                attribute,
-                None if text is None else text.strip() or None if text.__class__ is str else _text(key, text),
-            )
+            if text is not None:
+                # Nearly every value is a short printable string or null: those are read here.
+                text = text.strip() if text.__class__ is str else _text(key, text)
+                if text and (len(text) > Cap.NAME or not text.isprintable()):
+                    text = shown(text, Cap.NAME)
+            setattr(self, attribute, text or None)
+        note = get(_NOTE)
+        if note is not None:
+            note = note.strip() if note.__class__ is str else _text(_NOTE, note)
+        self.note = note or None
         for attribute, key in _INT_KEYS.items():
             setattr(self, attribute, to_int(get(key)))
         for attribute, key in _FLOAT_KEYS.items():
@@ -293,7 +319,7 @@ class RawTask(BaseModel):
 
     id: Text = Field(None, alias="TaskID")
     name: Text = Field(None, alias="Name")
-    description: Text = Field(None, alias="Description")
+    description: TextAsSent = Field(None, alias="Description")
     due_at: LooseDate = Field(None, alias="DueDate")
     created_at: LooseDate = Field(None, alias="CreatedOn")
     owner: Text = Field(None, alias="OwnerName")

@@ -11,6 +11,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from lsq_mcp.text import Cap, shown
+
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 # What `datetime.fromisoformat` does not read (it reads the usual form, on every Python >= 3.10).
 _DATE_FORMATS = (
@@ -36,6 +38,11 @@ def to_text(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return blank_to_none(value)
+
+
+def shown_name(value: str | None) -> str | None:
+    """A short text value as it may be shown (`lsq_mcp.text.shown`); None when nothing is left."""
+    return None if value is None else shown(value, Cap.NAME) or None
 
 
 def to_int(value: Any) -> int | None:
@@ -67,7 +74,7 @@ def to_float(value: Any) -> float | None:
 
 
 def parse_date(value: Any) -> datetime | str | None:
-    """A UTC datetime from LeadSquared's formats, or the text unchanged when it is none of them."""
+    """A UTC datetime from LeadSquared's formats, or the text as it may be shown when it is none of them."""
     value = blank_to_none(value)
     if value is None or isinstance(value, datetime):
         return value
@@ -87,13 +94,13 @@ def parse_date(value: Any) -> datetime | str | None:
         try:
             return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(ms.group(1)))
         except OverflowError:
-            return text
+            return shown(text, Cap.NAME)
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
         except ValueError:
             continue
-    return text
+    return shown(text, Cap.NAME)
 
 
 def iso_utc(value: datetime | str | None) -> str | None:

@@ -9,8 +9,8 @@ from pydantic import Field
 
 from lsq_mcp.api.endpoints import get_opportunity as fetch_opportunity
 from lsq_mcp.api.models import RawOpportunityDetails
-from lsq_mcp.api.values import blank_to_none, iso_utc, parse_date
-from lsq_mcp.text import dot_join, labelled
+from lsq_mcp.api.values import iso_utc, parse_date
+from lsq_mcp.text import Cap, dot_join, field_value, labelled, shown
 from lsq_mcp.tools.arguments import OpportunityId
 from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
@@ -80,12 +80,12 @@ def condense_opportunity(raw: RawOpportunityDetails, opportunity_id: str) -> Opp
     }
     others: dict[str, Any] = {}
     for field in raw.fields:
-        value = blank_to_none(field.value)
+        value = field_value(field.value)
         if value is None:
             continue
         key = _BY_SCHEMA.get(field.schema_name or "") or _BY_DISPLAY.get((field.display_name or "").lower())
         if key and named.get(key) is None:
-            named[key] = iso_utc(parse_date(value)) if key in _DATES else str(value)
+            named[key] = iso_utc(parse_date(value)) if key in _DATES else shown(str(value), Cap.NAME)
         elif not key:
             others[field.display_name or field.schema_name or "?"] = value
     return OpportunityDetails(**named, fields=others or None)

@@ -14,8 +14,9 @@ from pydantic import Field
 from lsq_mcp.api.endpoints import get_tasks_of_opportunity
 from lsq_mcp.api.models import RawTask, RawTasks
 from lsq_mcp.api.values import iso_utc
-from lsq_mcp.text import clip, dot_join, html_to_text, labelled, shorten
-from lsq_mcp.tools.activities.result import NOTE_LIMIT
+from lsq_mcp.text import Cap, clip, dot_join, html_to_text, labelled, shown
+from lsq_mcp.tokens import estimate_tokens
+from lsq_mcp.tools.activities.timeline import TEXT_BUDGET
 from lsq_mcp.tools.arguments import OpportunityId
 from lsq_mcp.tools.base_result import Absent, Compact, ToolResult, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
@@ -29,6 +30,10 @@ UTC), then completed and cancelled ones. Each with name, due date, owner, status
 # Statuses of tasks that need nothing more (compared ignoring case); any other is open.
 CLOSED_STATUSES = frozenset({"completed", "cancelled"})
 TEXT_DESCRIPTION_LIMIT = 160
+# The most tasks a result lists (open ones first); it counts them all.
+MAX_TASKS = 1000
+# Room kept in the text's budget for the line that says how many tasks it leaves out.
+_SUMMARY_ROOM = 100
 
 
 async def get_opportunity_tasks(
@@ -45,7 +50,9 @@ class Task(Compact):
 
     id: str | Absent = Field(None, description="TaskID (absent only if LeadSquared left it out)")
     name: str | Absent = None
-    description: str | Absent = Field(None, description="Plain text (HTML removed); very long ones shortened")
+    description: str | Absent = Field(
+        None, description=f"Plain text (HTML removed); past {Cap.NOTE:,} characters cut, with a marker"
+    )
     due_at: str | Absent = Field(None, description="ISO 8601 UTC; as sent if unreadable")
     created_at: str | Absent = None
     owner: str | Absent = None
@@ -63,6 +70,9 @@ class TasksResult(ToolResult):
     overdue: int = Field(description="Open tasks due before now")
     tasks: list[Task] = Field(
         description="Open tasks by due date, soonest first; then the others by due date, newest first"
+    )
+    not_listed: int | Absent = Field(
+        None, description=f"Tasks left out of `tasks`, past the first {MAX_TASKS:,}; absent when none"
     )
 
 
@@ -85,7 +95,8 @@ def condense_tasks(raw: RawTasks, opportunity_id: str, now: datetime) -> TasksRe
         total=max(raw.record_count, len(raw.rows)),
         open=len(open_tasks),
         overdue=sum(1 for t in open_tasks if is_overdue(t, now)),
-        tasks=[_task(t, now) for t in open_tasks + closed],
+        tasks=[_task(t, now) for t in (open_tasks + closed)[:MAX_TASKS]],
+        not_listed=max(0, len(raw.rows) - MAX_TASKS) or None,
     )
 
 
@@ -103,7 +114,7 @@ def _newest_first(tasks: list[RawTask]) -> list[RawTask]:
 
 
 def _task(task: RawTask, now: datetime) -> Task:
-    description = shorten(html_to_text(task.description), NOTE_LIMIT) if task.description else None
+    description = shown(html_to_text(task.description), Cap.NOTE, lines=True) if task.description else None
     return Task(
         id=task.id,
         name=task.name,
@@ -153,16 +164,32 @@ def short_time(value: str) -> str:
     return value.replace("T", " ")[:16] if value.endswith("Z") else value
 
 
-def render_tasks(result: TasksResult) -> str:
+def render_tasks(result: TasksResult, budget: int = TEXT_BUDGET) -> str:
+    """The count, then a line per task (open ones first) as long as the text stays within `budget`
+    tokens; a last line says how many more there are."""
     head = f"Tasks of opportunity {result.opportunity_id}: "
     if not result.tasks:
         return head + ("none." if result.total == 0 else f"{result.total} counted, none returned.")
     lines = [head + count_line(result) + ". Times UTC."]
-    open_tasks, closed = result.tasks[: result.open], result.tasks[result.open :]
-    if open_tasks:
-        lines.append("Open, soonest due first:")
-        lines += [task_line(task) for task in open_tasks]
-    if closed:
-        lines.append("Completed or cancelled, latest due first:")
-        lines += [task_line(task) for task in closed]
+    room = budget - estimate_tokens(lines[0]) - _SUMMARY_ROOM
+    shown = 0
+    for index, task in enumerate(result.tasks):
+        heading = _heading(index, result.open)
+        block = [heading, task_line(task)] if heading else [task_line(task)]
+        room -= sum(estimate_tokens(line) + 1 for line in block)
+        if room < 0:
+            break
+        lines += block
+        shown += 1
+    left = len(result.tasks) - shown + (result.not_listed or 0)
+    if left:
+        listed = "all" if result.not_listed is None else f"the first {len(result.tasks):,}"
+        lines.append(f"… {left:,} more tasks not shown as text; the structured result lists {listed}.")
     return "\n".join(lines)
+
+
+def _heading(index: int, open_count: int) -> str | None:
+    """The heading before the task at `index` of the list, if one starts there."""
+    if index == 0 and open_count:
+        return "Open, soonest due first:"
+    return "Completed or cancelled, latest due first:" if index == open_count else None

@@ -5,12 +5,12 @@ result itself is built as the JSON it becomes (`Condenser`), page by page as the
 a walk over thousands of activities never holds them twice. The raw rows repeat the lead's
 details (and the opportunity's `O_` fields) on every activity; here they are given once. Blank
 values are dropped, codes become integers, dates ISO 8601 UTC, HTML notes plain text, custom
-fields take their display names, and very long notes are shortened with a visible marker.
+fields take their display names, and every value goes through `lsq_mcp.text.shown` (one line, no
+control characters, at most its `Cap` with a visible marker; a note keeps its lines).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -19,11 +19,9 @@ from pydantic import Field, WithJsonSchema
 
 from lsq_mcp.api.models import RawActivity, SortDirection
 from lsq_mcp.api.values import iso_utc, to_int
-from lsq_mcp.text import html_to_text, shorten
+from lsq_mcp.text import Cap, field_value, html_to_text, shown
 from lsq_mcp.tools.base_result import Absent, Compact, Json, ToolResult
 
-# A note longer than this is cut in the structured result (the text timeline cuts harder).
-NOTE_LIMIT = 2000
 _OPPORTUNITY_PREFIX = "O_"
 _OPPORTUNITY_NAMED = {
     "O_mx_Custom_1": "name",
@@ -73,7 +71,9 @@ class Activity(Compact):
     created_by: str | Absent = None
     modified_by: str | Absent = Field(None, description="Absent when it is created_by, unmodified")
     status: str | Absent = None
-    note: str | Absent = Field(None, description="Plain text (HTML removed); very long notes are shortened")
+    note: str | Absent = Field(
+        None, description=f"Plain text (HTML removed); past {Cap.NOTE:,} characters cut, with a marker"
+    )
     score: int | Absent = None
     ip_latitude: float | Absent = None
     ip_longitude: float | Absent = None
@@ -243,7 +243,7 @@ class Condenser:
     def _add_opportunity(self, activity: Json, sent: Json) -> None:
         last_sent, values = self._last_opportunity
         if sent != last_sent:
-            values = {key: value for key, raw in sent.items() if (value := _clean(raw)) is not None}
+            values = {key: value for key, raw in sent.items() if (value := field_value(raw)) is not None}
             for key, value in values.items():
                 known = self._opportunity.setdefault(key, value)
                 if known != value:
@@ -259,7 +259,7 @@ class Condenser:
             if key in _OPPORTUNITY_NAMED:
                 named[_OPPORTUNITY_NAMED[key]] = value
             elif str(value).lower() != self._opportunity_id.lower():  # O_ProspectActivityId: its id again
-                others[key[len(_OPPORTUNITY_PREFIX) :]] = value
+                others[shown(key[len(_OPPORTUNITY_PREFIX) :], Cap.NAME)] = value
         if "type_code" in named:
             named["type_code"] = to_int(named["type_code"])
         opportunity: Json = {k: v for k in Opportunity.model_fields if (v := named.get(k)) is not None}
@@ -286,7 +286,7 @@ def _activity(row: RawActivity, event_name: str | None) -> Json:
         ("created_by", row.created_by),
         ("modified_by", modified_by),
         ("status", row.status),
-        ("note", shorten(html_to_text(row.note), NOTE_LIMIT) or None if row.note else None),
+        ("note", shown(html_to_text(row.note), Cap.NOTE, lines=True) or None if row.note else None),
         ("score", row.score),
         ("ip_latitude", row.ip_latitude),
         ("ip_longitude", row.ip_longitude),
@@ -299,35 +299,17 @@ def _fields(extras: Mapping[str, Any], names: Mapping[str, str]) -> Json:
     """A row's other values, blanks left out; custom fields under their display names, `names`."""
     fields: Json = {}
     for key, raw in extras.items():
-        value = _clean(raw)
+        value = field_value(raw)
         if value is None:
             continue
+        # A key is data too (LeadSquared's JSON): shown as a value is.
+        if len(key) > Cap.NAME or not key.isprintable():
+            key = shown(key, Cap.NAME)
         name = names.get(key, key)
         if name != key and (name in extras or name in fields):
             name = f"{name} ({key})"  # a display name that is already another field's name
         fields[name] = value
     return fields
-
-
-def _clean(value: Any) -> Any:
-    """A field's value without blanks; JSON text (custom field sets) becomes the object it holds."""
-    if isinstance(value, str):  # nearly every value: the quick way first
-        value = value.strip()
-        if not value:
-            return None
-        if value[0] not in "[{":
-            return value
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return value
-    if isinstance(value, dict):
-        cleaned = {str(k): c for k, v in value.items() if (c := _clean(v)) is not None}
-        return cleaned or None
-    if isinstance(value, list):
-        items = [c for v in value if (c := _clean(v)) is not None]
-        return items or None
-    return value
 
 
 def _join(*parts: str | None) -> str | None:

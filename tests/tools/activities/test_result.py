@@ -10,8 +10,8 @@ from lsq_mcp.api.models import RawActivitiesPage, RawActivity, RawActivitySettin
 from lsq_mcp.api.values import iso_utc, parse_date, to_int
 from lsq_mcp.api.walk import unseen
 from lsq_mcp.metadata import field_names
-from lsq_mcp.text import html_to_text
-from lsq_mcp.tools.activities.result import NOTE_LIMIT, Condenser, PageRequest
+from lsq_mcp.text import Cap, html_to_text
+from lsq_mcp.tools.activities.result import Condenser, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
 from lsq_mcp.tools.base_result import Json
 
@@ -171,8 +171,8 @@ def test_text_with_entities_but_no_tags_is_unescaped() -> None:
 def test_very_long_notes_are_shortened_with_a_marker() -> None:
     note = "word " * 3000
     activity = result_for([row(ActivityEvent_Note=note)])["activities"][0]
-    assert len(activity["note"]) < NOTE_LIMIT + 60
-    assert activity["note"].endswith("[shortened; 14,999 characters in all]")
+    assert len(activity["note"]) < Cap.NOTE + 20
+    assert activity["note"].endswith("…[+12,999 chars]")
     line = render_timeline(result_for([row(ActivityEvent_Note=note)])).splitlines()[-1]
     assert len(line) < 300
 
