@@ -1,11 +1,15 @@
 """Keeping secrets (the keys, the MCP token) out of every output, log line and error.
 
 One function, `redact`, used everywhere text may carry a secret: every answer of LeadSquared's
-before it is read (`lsq_mcp.api.answers`: a key may be echoed in an error, or typed into a note
-or a custom field), errors quoting LeadSquared (through `scrub`, which redacts before it clips),
-the log filter (`lsq_mcp.logs`), Redis's error texts. It removes every piece of SECRET_WINDOW
-consecutive characters of a secret, in any case, as is or escaped once, so no echo, however
-escaped, cut or shortened, shows one.
+before it is read (`redact_answer` in `lsq_mcp.api.answers`: a key may be echoed in an error, or
+typed into a note or a custom field), errors quoting LeadSquared (through `scrub`, which redacts
+before it clips), the log filter (`lsq_mcp.logs`), Redis's error texts, and last of all what a
+tool call returns, its text and every string of its structured content (`redact_json`), since
+reading the data can join characters an answer kept apart: HTML turned into text drops the tags
+between them, control characters are removed, JSON text in a field is read. It removes every
+piece of SECRET_WINDOW consecutive characters of a secret, in any case, as is or escaped once,
+with or without the tags around its characters, so no echo, however escaped, split, cut or
+shortened, shows one.
 
 It is quick where nothing is found, and most texts hold nothing: one pass of an Aho-Corasick
 automaton over every piece (ahocorasick-rs, in Rust; five times quicker on a page of activities
@@ -20,26 +24,32 @@ letters would go (a one-letter token would blank every `x`), and no key is that 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import AnyStr
+from typing import Any, AnyStr
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
 
-from lsq_mcp.text import clip
+from lsq_mcp.text import clip, one_line
 
 # No output may show this many consecutive characters of a secret, however it is escaped.
 SECRET_WINDOW = 8
 REDACTED = "[redacted]"
 # One escaped character: an HTML entity (its `;` may be cut off, its number padded with zeros:
 # browsers read it all the same), %XX, a JSON escape; `.` is any other character, as is.
-_UNIT = re.compile(
-    r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);?|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\.|.",
-    re.DOTALL,
-)
+_HTML_ESCAPE = r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9a-fA-F]{1,6}|amp|lt|gt|quot|apos);?"
+_URL_ESCAPE = r"%[0-9A-Fa-f]{2}"
+_JSON_ESCAPE = r"\\u[0-9A-Fa-f]{4}|\\."
+_UNIT = re.compile(f"{_HTML_ESCAPE}|{_URL_ESCAPE}|{_JSON_ESCAPE}|.", re.DOTALL)
 _UNIT_BYTES = re.compile(_UNIT.pattern.encode(), re.DOTALL)
+# A text is also read with one kind of escape read and the others left as they are: a secret may
+# hold what looks like another kind's escape (`%41`, and `&lt` with no `;`).
+_UNITS_OF_ONE_KIND = tuple(
+    re.compile(f"{escape}|.", re.DOTALL) for escape in (_HTML_ESCAPE, _URL_ESCAPE, _JSON_ESCAPE)
+)
 # The longest one character can be once escaped unpadded (`&#1114111;`): what `scrub` reads past
 # its limit, and how far around an escape a piece holding it is looked for (the windows around the
 # escapes of one piece overlap, however padded, so the region holds it all).
@@ -48,6 +58,11 @@ _LONGEST_ESCAPE = 10
 # alternatives, or even for a set of characters.
 _ESCAPE_STARTS = ("\\", "%", "&")
 _ESCAPE_STARTS_BYTES = tuple(start.encode() for start in _ESCAPE_STARTS)
+# A reading of a text: each unit's start, end, and the one character it stands for.
+Units = list[tuple[int, int, str]]
+# A tag, as broadly as any reader may strip one (`<i>`, `</b >`, `<!-- -->`): what is around it may
+# be read as one text.
+_TAG = re.compile("<[^<>]*>")
 # JSON's escapes of control characters: `\n` is a line break, no `n`.
 _JSON_CONTROLS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 # The only characters beyond ASCII whose lower case starts with an ASCII letter: `İ` (whose lower
@@ -55,16 +70,21 @@ _JSON_CONTROLS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _TO_ASCII = {"\u0130": "i", "\u212a": "k"}
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
+def redact(text: str, secrets: Iterable[str], *, tags: bool = True) -> str:
     """`text` with every run of characters that holds SECRET_WINDOW consecutive characters of a
     secret replaced by a placeholder: in any case, as is, or escaped once (HTML entities, %XX, JSON
-    escapes, even mixed). Any piece of a secret long enough to matter goes, wherever text was cut,
-    so redaction does not depend on where a message is shortened. Only the regions where a piece
-    may be are searched character by character, so an echoed key costs little however long the text."""
+    escapes, even mixed), and with `tags` read with and without the tags in it (`<i></i>`). Any
+    piece of a secret long enough to matter goes, wherever text was cut, so redaction does not
+    depend on where a message is shortened. Only the regions where a piece may be are searched
+    character by character, so an echoed key costs little however long the text."""
     pieces = _pieces(tuple(secrets))
     if pieces is None or not text:
         return text
-    spans = [span for start, end in pieces.regions(text) for span in pieces.spelled_in(text, start, end)]
+    spans = [
+        span
+        for start, end in pieces.regions(text, tags=tags)
+        for span in pieces.spelled_in(text, start, end, tags=tags)
+    ]
     if not spans:
         return text
     parts, at = [], 0
@@ -76,19 +96,43 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def redact_answer(content: bytes, secrets: Iterable[str]) -> str:
     """An answer's text, redacted: looked at as bytes first, the cheap way, since most answers hold
-    no piece of a secret."""
+    no piece of a secret. Tags are read as they are: a page of HTML notes holds thousands, and what
+    is read of it is redacted again once made into text (`redact_json`)."""
     text = content.decode("utf-8", errors="replace")
     secrets = tuple(secrets)
     pieces = _pieces(secrets)
     if pieces is None or not pieces.may_be_in_bytes(content):
         return text
-    return redact(text, secrets)
+    return redact(text, secrets, tags=False)
+
+
+def redact_json(data: Any, secrets: Iterable[str]) -> Any:
+    """`data` (what JSON holds: dicts, lists, strings, numbers) with every string redacted, keys
+    included; `data` itself when nothing is. Looked at as one JSON text first, the cheap way: each
+    string's characters, or their JSON escapes (which `redact` reads), are in it, so a string that
+    may hold a piece makes the text look so too."""
+    secrets = tuple(secrets)
+    pieces = _pieces(secrets)
+    if pieces is None or not pieces.regions(json.dumps(data, ensure_ascii=False), tags=True):
+        return data
+    return _redacted(data, secrets)
+
+
+def _redacted(data: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(data, str):
+        return redact(data, secrets)
+    if isinstance(data, dict):
+        return {redact(str(k), secrets): _redacted(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_redacted(item, secrets) for item in data]
+    return data
 
 
 def scrub(text: str, secrets: Iterable[str], limit: int) -> str:
-    """At most `limit` characters of upstream `text` on one line, redacted first, then clipped: a
-    secret cut by the clip cannot slip through. Only the start that can be shown is read."""
-    return clip(redact(text[: limit + SECRET_WINDOW * _LONGEST_ESCAPE], secrets), limit)
+    """At most `limit` characters of upstream `text` on one line: made one line (control characters
+    out, which may join a secret's), redacted, then clipped: a secret cut by the clip cannot slip
+    through. Only the start that can be shown is read."""
+    return clip(redact(one_line(text[: limit + SECRET_WINDOW * _LONGEST_ESCAPE]), secrets), limit)
 
 
 @dataclass(frozen=True)
@@ -98,6 +142,7 @@ class _Pieces:
 
     pieces: frozenset[str]
     alphabet: frozenset[str]
+    tagged_alphabet: frozenset[str]  # and `<`, `>`: escaped, they may spell a tag to be left out
     finder: BytesAhoCorasick
     text_finder: AhoCorasick  # the same, over text: its matches are positions in characters
     # `_TO_ASCII`'s characters that stand for a secret's letter, in UTF-8: `bytes.lower` keeps them.
@@ -109,29 +154,45 @@ class _Pieces:
         return (
             bool(self.finder.find_matches_as_indexes(content.lower()))
             or any(char in content for char in self.non_ascii)
-            or next(self._escapes(content, _ESCAPE_STARTS_BYTES, _UNIT_BYTES), None) is not None
+            or any(self._escapes(content, _ESCAPE_STARTS_BYTES, _UNIT_BYTES, self.alphabet))
         )
 
-    def regions(self, text: str) -> list[tuple[int, int]]:
-        """Where in `text` a piece may be, in order: around each piece found as is, and around each
-        escape of a secret's character (a piece with one in it lies within this reach of it)."""
+    def regions(self, text: str, *, tags: bool) -> list[tuple[int, int]]:
+        """Where in `text` a piece may be, in order: around each piece found as is, around each
+        escape of a secret's character, and with `tags` around each tag and each escape of `<` or
+        `>` (a piece with one in it lies within this reach of it: the regions of a piece's tags,
+        however long they are, overlap)."""
         end, reach = len(text), SECRET_WINDOW * _LONGEST_ESCAPE
         found = [
             (max(0, start - SECRET_WINDOW), min(end, stop + SECRET_WINDOW))
             for _, start, stop in self._find(_lower(text))
         ]
-        found += [
-            (max(0, m.start() - reach), min(end, m.end() + reach))
-            for m in self._escapes(text, _ESCAPE_STARTS, _UNIT)
-        ]
+        alphabet = self.tagged_alphabet if tags else self.alphabet
+        marks: list[re.Match[str]] = list(self._escapes(text, _ESCAPE_STARTS, _UNIT, alphabet))
+        if tags:
+            marks += _tags(text)
+        found += [(max(0, m.start() - reach), min(end, m.end() + reach)) for m in marks]
         return _merged([(_run_start(text, start), stop) for start, stop in found])
 
-    def spelled_in(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """The spans of `text[start:end]` that spell a piece: as is, or each character escaped once."""
-        region = text[start:end]
-        units = [(start + m.start(), start + m.end(), _unescape(m.group())) for m in _UNIT.finditer(region)]
-        plain = [(start + i, start + i + 1, c) for i, c in enumerate(region)]
-        return self._spelled_by(units) + self._spelled_by(plain)
+    def spelled_in(self, text: str, start: int, end: int, *, tags: bool) -> list[tuple[int, int]]:
+        """The spans of `text[start:end]` that spell a piece: as is, or each character escaped once
+        (every kind of escape read, or one kind only); with `tags`, also with the tags left out,
+        before or after the escapes are read. Each distinct reading is searched once."""
+        plain = [(start + i, start + i + 1, c) for i, c in enumerate(text[start:end])]
+        untagged = _untagged(plain) if tags else []
+        readings = [plain, untagged]
+        for unit in (_UNIT, *_UNITS_OF_ONE_KIND):
+            decoded = _decoded(plain, unit)
+            readings.append(decoded)
+            if tags:
+                readings += [_decoded(untagged, unit), _untagged(decoded)]
+        spans, seen = [], set()
+        for units in readings:
+            spelled = "".join(c for _, _, c in units)
+            if spelled not in seen:
+                seen.add(spelled)
+                spans += self._spelled_by(units)
+        return spans
 
     def _find(self, lowered: str) -> list[tuple[int, int, int]]:
         try:
@@ -140,24 +201,20 @@ class _Pieces:
             return self.text_finder.find_matches_as_indexes(_SURROGATE.sub("\ufffd", lowered))
 
     def _escapes(
-        self, text: AnyStr, starts: tuple[AnyStr, ...], unit: re.Pattern[AnyStr]
+        self, text: AnyStr, starts: tuple[AnyStr, ...], unit: re.Pattern[AnyStr], alphabet: frozenset[str]
     ) -> Iterator[re.Match[AnyStr]]:
-        """The escapes in `text` of a secret's character, read as `spelled_in` reads them, found from
-        the characters they start with. An HTML note's `&lt;`, or JSON's `\\u003c` for each of its
-        `<`, is none: a page may hold thousands, and each would be searched around."""
+        """The escapes in `text` of a character of `alphabet`, read as `spelled_in` reads them, found
+        from the characters they start with. An HTML note's `&lt;`, or JSON's `\\u003c` for each of
+        its `<`, is none in an answer: a page may hold thousands, and each would be searched around."""
         for start in starts:
             at = text.find(start)
             while at != -1:
                 match = unit.match(text, at)
-                if match is not None and self._escapes_a_character(_as_text(match.group())):
+                if match is not None and _escapes_one_of(_as_text(match.group()), alphabet):
                     yield match
                 at = text.find(start, at + 1)
 
-    def _escapes_a_character(self, unit: str) -> bool:
-        """Whether `unit` is an escape (not a character as is) of one of the secrets' characters."""
-        return len(unit) > 1 and _lower(_unescape(unit)) in self.alphabet
-
-    def _spelled_by(self, units: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    def _spelled_by(self, units: Units) -> list[tuple[int, int]]:
         """The spans of a text (units: start, end, the character it stands for) that spell a piece."""
         chars = _lower("".join(c for _, _, c in units))
         return [
@@ -180,10 +237,44 @@ def _pieces(secrets: tuple[str, ...]) -> _Pieces | None:
     return _Pieces(
         pieces=pieces,
         alphabet=alphabet,
+        tagged_alphabet=alphabet | {"<", ">"},
         finder=BytesAhoCorasick([piece.encode() for piece in pieces]),
         text_finder=AhoCorasick(pieces),
         non_ascii=tuple(char.encode() for char, letter in _TO_ASCII.items() if letter in alphabet),
     )
+
+
+def _escapes_one_of(unit: str, alphabet: frozenset[str]) -> bool:
+    """Whether `unit` is an escape (not a character as is) of one of `alphabet`'s characters."""
+    return len(unit) > 1 and _lower(_unescape(unit)) in alphabet
+
+
+def _tags(text: str) -> list[re.Match[str]]:
+    """The tags in `text`, found from their `<`."""
+    found, at = [], text.find("<")
+    while at != -1:
+        match = _TAG.match(text, at)
+        if match is not None:
+            found.append(match)
+        at = text.find("<", at + 1)
+    return found
+
+
+def _decoded(chars: Units, unit: re.Pattern[str]) -> Units:
+    """A reading (start, end, the character it stands for) with the escapes `unit` reads read once."""
+    text = "".join(c for _, _, c in chars)
+    return [(chars[m.start()][0], chars[m.end() - 1][1], _unescape(m.group())) for m in unit.finditer(text)]
+
+
+def _untagged(units: Units) -> Units:
+    """A reading without its tags: what stood on either side of one is read as one text."""
+    text = "".join(c for _, _, c in units)
+    kept: Units = []
+    at = 0
+    for tag in _TAG.finditer(text):
+        kept += units[at : tag.start()]
+        at = tag.end()
+    return kept + units[at:]
 
 
 def _run_start(text: str, at: int) -> int:

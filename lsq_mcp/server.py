@@ -35,6 +35,7 @@ from lsq_mcp.call_log import logged_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
+from lsq_mcp.redaction import redact, redact_json
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
@@ -126,10 +127,12 @@ Lifespan = Callable[[MCPServer[Deps]], AbstractAsyncContextManager[Deps]]
 
 
 class LeadSquaredServer(MCPServer[Deps]):
-    """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix. (No key
-    reaches a result: `read_answer` redacts what LeadSquared sends before it is read.)"""
+    """`MCPServer` whose tool errors read as one clear sentence, without the SDK's prefix, and whose
+    every tool result, failed or not, is redacted of the secrets last of all (`secrets`): whatever
+    reading LeadSquared's data did (HTML made text, control characters removed, JSON read) may have
+    joined characters its answer kept apart, and that answer was redacted before it was read."""
 
-    def __init__(self, tools: list[Tool], lifespan: Lifespan) -> None:
+    def __init__(self, tools: list[Tool], lifespan: Lifespan, secrets: tuple[str, ...] = ()) -> None:
         super().__init__(
             SERVER_NAME,
             title="LeadSquared",
@@ -140,6 +143,7 @@ class LeadSquaredServer(MCPServer[Deps]):
         )
         # The tools do not change once the server is built: kept here, as the SDK's registry is private.
         self._tools_by_name = {tool.name: tool for tool in tools}
+        self.secrets = secrets
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
@@ -153,7 +157,7 @@ class LeadSquaredServer(MCPServer[Deps]):
                 result = _error_result(name, exc)
             failed = isinstance(result, CallToolResult) and result.is_error
             call.outcome = f"error {(result.meta or {}).get(ERROR_KIND_META, '')}".strip() if failed else "ok"
-            return result
+            return _redacted(result, self.secrets) if isinstance(result, CallToolResult) else result
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: ToolContext | None = None
@@ -210,6 +214,18 @@ def error_kind(error: type[Exception]) -> str:
     return error.__name__
 
 
+def _redacted(result: CallToolResult, secrets: tuple[str, ...]) -> CallToolResult:
+    """`result` with no piece of a secret in its text or its structured content."""
+    content = [
+        block.model_copy(update={"text": redact(block.text, secrets)})
+        if isinstance(block, TextContent)
+        else block
+        for block in result.content
+    ]
+    structured = redact_json(result.structured_content, secrets)
+    return result.model_copy(update={"content": content, "structured_content": structured})
+
+
 def _failure(exc: Exception) -> Exception:
     """What really went wrong behind a tool error: an invalid argument, a LeadSquared error, or the
     error itself (an unknown tool, a crash)."""
@@ -245,7 +261,7 @@ def create_server(
         Tool.from_function(function, title=title, description=description, annotations=READ_ONLY)
         for function, title, description in TOOLS
     ]
-    server = LeadSquaredServer(tools, lifespan)
+    server = LeadSquaredServer(tools, lifespan, settings.secrets)
     server.prompt(
         title="Deal history",
         description="Summarise what happened on one deal (named as people name it, or by its id) and what "
