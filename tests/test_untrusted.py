@@ -269,3 +269,25 @@ async def test_task_lists_and_names_are_bounded() -> None:
     assert data["total"] == data["open"] == 3000
     assert data["tasks"][0]["name"].endswith("chars]")
     assert len(data["tasks"][0]["name"]) <= Cap.NAME + 20
+
+
+async def test_a_thousand_leads_and_types_leave_room_for_the_activities() -> None:
+    long = "L" * Cap.NAME
+    rows = [
+        row(
+            i,
+            ProspectId=f"69e1c27e-dd08-4b53-b509-{i:012d}",
+            LeadName=f"{i} {long}",
+            EmailAddress=f"{i}{long}",
+            ActivityEvent=str(1000 + i),
+            ActivityEventName=f"{i} {long}",
+        )
+        for i in range(1000)
+    ]
+    with HostileServer(routes({"GetActivitiesOfOpportunity": lambda _: page(rows)})) as hostile:
+        async with connect_to(hostile) as client:
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP, "page_size": 1000})
+    text = text_of(result)
+    assert estimate_tokens(text) <= TEXT_BUDGET
+    assert len(re.findall(r"^10:00 ", text, re.MULTILINE)) >= 20, text[:3000]
+    assert len(structured(result)["leads"]) == 1000

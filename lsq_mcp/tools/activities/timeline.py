@@ -25,6 +25,9 @@ TIMELINE_MAX_FIELDS = 4
 TEXT_BUDGET = 20_000
 # Room kept for the line that summarises what did not fit.
 _SUMMARY_ROOM = 400
+# The header's lists stop at this many (an opportunity's activities have one lead, as a rule, and
+# a few types): however many the data holds, the header leaves room for the activities.
+HEAD_LEADS, HEAD_TYPES = 5, 40
 
 
 def render_timeline(result: Json, budget: int = TEXT_BUDGET) -> str:
@@ -132,13 +135,16 @@ def _head(result: Json, shared: Mapping[int, Mapping[str, Any]]) -> list[str]:
             labelled("owner", opportunity.get("owner")),
         )
     ]
-    for lead in result.get("leads", ()):
+    leads = result.get("leads", [])
+    for lead in leads[:HEAD_LEADS]:
         head.append(
             "Lead: "
             + dot_join(
                 lead.get("name"), lead.get("email"), lead.get("phone"), labelled("owner", lead.get("owner"))
             )
         )
+    if len(leads) > HEAD_LEADS:
+        head.append(f"… and {len(leads) - HEAD_LEADS} more leads (in the structured result).")
     head.append(_window_line(result) if "since" in result or "until" in result else _range_line(result))
     types = sorted(
         {
@@ -148,9 +154,9 @@ def _head(result: Json, shared: Mapping[int, Mapping[str, Any]]) -> list[str]:
         }
     )
     if types:
-        head.append(
-            "Types: " + ", ".join(_type_entry(code, name, shared.get(code, {})) for code, name in types)
-        )
+        entries = [_type_entry(code, name, shared.get(code, {})) for code, name in types[:HEAD_TYPES]]
+        more = f", {len(types) - HEAD_TYPES} more" if len(types) > HEAD_TYPES else ""
+        head.append("Types: " + ", ".join(entries) + more)
     return head
 
 
@@ -248,7 +254,8 @@ def _summary(result: Json, left_out: list[int], kept: int) -> str:
     activities = [result["activities"][i] for i in left_out]
     dates = sorted(a["created_at"][:10] for a in activities if _is_iso(a.get("created_at", "")))
     counts = Counter(_event_label(a) for a in activities)
-    by_event = ", ".join(f"{n} × {label}" for label, n in counts.most_common(12))
+    # Labels clipped: the line fits the room kept for it, however long the data's names.
+    by_event = ", ".join(f"{n} × {clip(label, TIMELINE_FIELD_LIMIT)}" for label, n in counts.most_common(12))
     if len(counts) > 12:
         by_event += f", {len(counts) - 12} more kinds"
     span = f" ({dates[0]} to {dates[-1]})" if dates else ""
