@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lsq_mcp.redaction import SECRET_WINDOW, redact, redact_answer
+from lsq_mcp.redaction import SECRET_WINDOW, redact, redact_answer, redact_json
 from tests.conftest import LSQ_MCP, TOOL, text_of
 from tests.hostile import (
     ACCESS_KEY,
@@ -233,3 +233,29 @@ async def test_a_lone_surrogate_in_an_error_is_told_not_a_crash() -> None:
     assert "bad" in text_of(result)
     assert "[redacted]" in text_of(result)
     assert_no_piece_of_a_key(text_of(result))
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("ab<i></i>cd<b>ef</b>gh", "abcdefgh"),  # tags between a secret's characters
+        ("ab<span class='x'>cdefgh", "abcdefgh"),
+        ("a&lt;i&gt;bcdefgh", "abcdefgh"),  # a tag escaped: read as text, then stripped
+        ("&#9<i>8;cdefghi", "bcdefghi"),  # an escape split by a tag
+        (">alik&#x65;%41x", ">alike%41x"),  # a secret holding what reads as another kind's escape
+        ("k>Alik&#000107&#000101%41", "k>alikke%41"),
+    ],
+)
+def test_a_secret_is_read_with_and_without_its_tags_and_each_kind_of_escape(text: str, secret: str) -> None:
+    # Found by bench/leaks.py's oracle: each is a reading a model may make of the text.
+    assert "[redacted]" in redact(text, [secret])
+    assert "[redacted]" not in redact(text, ["zzzzzzzzzz"])
+
+
+def test_redact_json_redacts_every_string_and_key_and_returns_clean_data_as_is() -> None:
+    data = {"a": [1, "x abcdefgh y", {"ab<i></i>cdefgh": None}], "b": True}
+    assert redact_json(data, ["abcdefgh"]) == {"a": [1, "x [redacted] y", {"[redacted]": None}], "b": True}
+    clean = {"a": ["bold & 100% sure", "no tag, no escape"]}
+    assert redact_json(clean, ["abcdefgh"]) is clean  # the quick look finds nothing to read closely
+    tagged = {"a": ["<b>bold</b> &amp; 100%25", "\\u0041"]}
+    assert redact_json(tagged, ["abcdefgh"]) == tagged
