@@ -53,7 +53,9 @@ def main() -> None:
     tally = anyio.run(run, args.cases, args.seed)
     seconds = time.perf_counter() - started
     print(f"cases {tally.cases:,}, tool calls {tally.calls:,}, {seconds:.0f} s, seed {args.seed}")
-    print(f"leaks found: {len(tally.leaks)} (target: 0)")
+    print(
+        f"leaks found: {len(tally.leaks)} texts or strings, in {tally.leaky_calls} of the calls (target: 0)"
+    )
     for batch, piece in tally.leaks[:10]:
         print(
             f"  {piece!r} in the result of a batch of {batch[0].kind} values, e.g. {batch[0].value[:120]!r}"

@@ -10,6 +10,11 @@ HTML-escaped in one note, which the look must find (and the page then gets the e
 
 Target: on a page with no key, the look costs less than `json.loads` (ratio < 1).
 
+Then the last pass every tool result gets (`lsq_mcp.redaction.redact_json` over its structured
+content, `redact` over its text), on the result `get_opportunity_activities` makes of each page as
+sent, against the same `json.loads`. No target: it is part of the time a call adds, measured by
+`bench/overhead.py`.
+
 Run: python bench/redaction.py [--repeat 7]
 """
 
@@ -20,13 +25,17 @@ import html
 import json
 import timeit
 from collections.abc import Callable
+from typing import Any
 
 import httpx2
 from _common import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, print_table, running_sandbox, verdict
 
 from lsq_mcp.api.endpoints import ACTIVITIES_PATH
-from lsq_mcp.redaction import REDACTED, redact_answer
+from lsq_mcp.api.models import RawActivitiesPage
+from lsq_mcp.redaction import REDACTED, redact, redact_answer, redact_json
 from lsq_mcp.sandbox.data import OPP_HUGE, build_catalog
+from lsq_mcp.tools.activities.result import Condenser, PageRequest
+from lsq_mcp.tools.activities.timeline import render_timeline
 
 SECRETS = (SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
 ROWS = (25, 1000)
@@ -86,9 +95,25 @@ def main() -> None:
                     f"RESULT {rows} rows, {kind}: redaction {look:.0f} us vs json.loads {read:.0f} us, "
                     f"ratio {look / read:.2f} (< 1: {verdict(look < read)})"
                 )
+    for rows, content in pages.items():
+        result = condensed(content)
+        text = render_timeline(result)
+        last = best_us(lambda t=text, r=result: (redact(t, SECRETS), redact_json(r, SECRETS)), args.repeat)
+        read = best_us(lambda content=content: json.loads(content), args.repeat)
+        table.append([f"{rows} rows: the last pass over its result", "", f"{last:.0f}", f"{read:.0f}"])
+        table[-1].append(f"{last / read:.2f}")
     print_table(["page", "kB", "redaction us", "json.loads us", "ratio"], table)
     for line in results:
         print(line)
+
+
+def condensed(content: bytes) -> dict[str, Any]:
+    """The result `get_opportunity_activities` makes of a page, its activities' types unnamed."""
+    raw = RawActivitiesPage.read(json.loads(content))
+    condenser = Condenser(OPP_HUGE)
+    activities = condenser.add(raw.rows, {}, {})
+    request = PageRequest(OPP_HUGE, 1, len(raw.rows), "newest_first")
+    return condenser.result(request, raw.record_count, activities, has_more=False, next_page=None)
 
 
 if __name__ == "__main__":

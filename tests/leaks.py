@@ -198,6 +198,7 @@ class Tally:
 
     cases: int = 0
     calls: int = 0
+    leaky_calls: int = 0  # calls whose result showed a piece of a key (in its text or any string)
     leaks: list[tuple[list[Case], str]] = field(default_factory=list)
 
 
@@ -212,7 +213,9 @@ async def fuzz(
         result = await client.call_tool(tool, arguments)
         tally.calls += 1
         tally.cases += len(batch)
-        tally.leaks += [(batch, piece) for text in outputs(result) if (piece := leaked(text)) is not None]
+        found = [(batch, piece) for text in outputs(result) if (piece := leaked(text)) is not None]
+        tally.leaky_calls += bool(found)
+        tally.leaks += found
     return tally
 
 
