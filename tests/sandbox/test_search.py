@@ -123,3 +123,17 @@ def test_searches_need_the_keys_and_count_against_the_rate_limit(sandbox: Sandbo
         assert anonymous.post(LEADS_BY_CRITERIA, json=criteria("Company", "%a%")).status_code == 401
     assert sandbox.state.stats_snapshot().unauthorized == 2
     assert [r.path for r in sandbox.state.requests] == [QUICK_SEARCH, LEADS_BY_CRITERIA]
+
+
+def test_searches_answer_the_rate_limit_as_the_other_endpoints(
+    sandbox: SandboxServer, client: httpx2.Client
+) -> None:
+    sandbox.state.config.rate_limit = (1, 60.0)
+    assert client.get(QUICK_SEARCH, params={"key": "zoe"}).status_code == 200
+    for response in (
+        client.get(QUICK_SEARCH, params={"key": "zoe"}),
+        client.post(LEADS_BY_CRITERIA, json=criteria("Company", "%acme%")),
+    ):
+        status, kind, message = error_of(response)
+        assert (status, kind) == (429, "MXAPIRateLimitExceededException")
+        assert "limit of 1 in 60 second(s)" in message
