@@ -68,6 +68,7 @@ class FakeIssuer:
             {"kty": "oct", "kid": "hmac-1", "k": base64.urlsafe_b64encode(HMAC_SECRET).rstrip(b"=").decode()},
         ]
         self.down = False
+        self.jwks_delay = 0.0  # seconds the key set takes to come
         self.jwks_fetches = 0
         self.metadata_issuer: str | None = None  # another issuer named in the metadata, when set
         self._openid_only = openid_only
@@ -116,6 +117,7 @@ class FakeIssuer:
         if path == f"{self._path}/.well-known/openid-configuration":
             return metadata
         if path == "/jwks":
+            time.sleep(self.jwks_delay)
             self.jwks_fetches += 1
             return {"keys": self.keys}
         return None

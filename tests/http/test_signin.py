@@ -14,6 +14,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -242,6 +243,18 @@ def test_a_rotated_key_is_fetched_once_and_unknown_kids_at_most_once_in_30_s() -
         for kid in ("unknown-1", "unknown-2", "unknown-3"):
             assert server.post(**bearer(issuer.mint(kid=kid, scope=SCOPE))).status_code == 401
         assert issuer.jwks_fetches == 2
+
+
+def test_other_requests_are_served_while_the_keys_are_fetched() -> None:
+    with FakeIssuer() as issuer, signin_server(issuer) as server, ThreadPoolExecutor(1) as pool:
+        issuer.jwks_delay = 4.0
+        signed_in = pool.submit(server.post, **bearer(issuer.mint(scope=SCOPE)))
+        time.sleep(1.0)  # its key set is on its way
+        started = time.monotonic()
+        assert server.post(**bearer(STATIC_TOKEN)).status_code == 200
+        assert time.monotonic() - started < 2.0, "a request waited for the key set's fetch"
+        assert not signed_in.done()
+        assert signed_in.result().status_code == 200
 
 
 def test_an_issuer_that_cannot_be_reached_fails_closed() -> None:
