@@ -57,21 +57,21 @@ def caller() -> str:
         return "a local client"
     if token.subject is None:
         return (
-            token.client_id if token.client_id == STATIC_TOKEN_HOLDER else f"client {shown(token.client_id)}"
+            token.client_id if token.client_id == STATIC_TOKEN_HOLDER else f"client {quoted(token.client_id)}"
         )
     named = [v for k, v in (token.claims or {}).items() if k in ("email", "preferred_username")]
-    return shown(token.subject) + (f" ({shown(named[0])})" if named else "")
+    return quoted(token.subject) + (f" ({quoted(named[0])})" if named else "")
 
 
 def about(arguments: dict[str, Any]) -> str:
     """` opportunity_id='…'`: the first argument that says what the call is about, or nothing."""
     for name in SUBJECT_ARGUMENTS:
         if name in arguments:
-            return f" {name}={shown(arguments[name])}"
+            return f" {name}={quoted(arguments[name])}"
     return ""
 
 
-def shown(value: Any) -> str:
+def quoted(value: Any) -> str:
     """`value` on one line, quoted with its control characters escaped, at most MAX_SHOWN characters."""
     text = repr(str(value))
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
