@@ -58,6 +58,8 @@ def shown(value: str, cap: int, *, lines: bool = False) -> str:
 def one_line(value: str) -> str:
     """`value` on one line (line breaks and tabs become spaces), without control, bidirectional or
     invisible characters; uncapped."""
+    if value.isprintable():  # nearly every value: no regular expression to run
+        return value
     return _BREAKS.sub(" ", _INVISIBLE.sub("", value))
 
 
