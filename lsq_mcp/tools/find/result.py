@@ -8,7 +8,7 @@ from pydantic import Field
 
 from lsq_mcp.api.models import RawLead, RawLeadOpportunity
 from lsq_mcp.api.values import iso_utc
-from lsq_mcp.text import dot_join, labelled
+from lsq_mcp.text import dot_join, labelled, one_line
 from lsq_mcp.tools.base_result import Absent, Compact, ToolResult
 from lsq_mcp.tools.opportunity import OpportunitySummary
 
@@ -86,7 +86,7 @@ def render_found(found: FoundOpportunities, how: str | None = None) -> str:
     """The matches best first, one line each with its id; then the leads, what was refused, what next.
     `how` says which search found the leads."""
     # The query as one line: what the user typed heads the text, it cannot add lines to it.
-    asked = f' for "{" ".join(found.query.split())}"' if found.query is not None else ""
+    asked = f' for "{one_line(found.query)}"' if found.query is not None else ""
     lines: list[str] = []
     if found.matches:
         count = len(found.matches)

@@ -229,10 +229,10 @@ async def test_the_leads_are_read_concurrently_within_the_rate_limit(sandbox: Sa
 
 
 async def test_nothing_found_is_an_answer_that_says_what_else_to_try(sandbox: SandboxServer) -> None:
-    found = await find(sandbox, query="kumasi\n1. fake")
+    found = await find(sandbox, query="kumasi\n1. \u202efake\x1b")
     assert found["matches"] == []
     assert found["leads"] == []
-    assert found["query"] == "kumasi\n1. fake"
+    assert found["query"] == "kumasi\n1. \u202efake\x1b"
     assert found["text"].startswith('Nothing matched for "kumasi 1. fake"')
     assert len(found["text"].splitlines()) == 1
     assert "email address" in found["text"]
