@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import socket
 
+from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.settings import RateLimit
 
 # An API host named in LeadSquared's 401 message: where the account really lives.
@@ -81,6 +82,10 @@ class LeadSquaredError(Exception):
 
     def describe(self) -> str:
         raise NotImplementedError
+
+    def for_reader(self, reader: Reader) -> str:
+        """The message as `reader` reads it: the same, unless it names a tool or an argument."""
+        return str(self)
 
 
 class NotConfiguredError(LeadSquaredError):
@@ -256,14 +261,20 @@ class RateLimitError(ApiError):
 
 # What to do about LeadSquared's logical errors, by exception type.
 _LOGICAL_FIX = "Check the arguments and that the keys' user may see this record; if it persists, try later."
-_CHECK_ID = "Check the id: it must be one of this account's records (find_opportunities finds them)."
 _LOGICAL_FIXES = {
     "MXUnAuthorizedAccessException": "The user of these keys may not see this: ask a LeadSquared "
     "administrator for the permission, or use the keys of a user who has it.",
-    "MXInvalidEntityException": _CHECK_ID,
-    "MXInvalidEntityReferenceException": _CHECK_ID,
     "MXInvalidInputException": "Check the arguments against LeadSquared's rules.",
 }
+# LeadSquared's answers to an id that is not one of the account's records.
+_UNKNOWN_ID = frozenset({"MXInvalidEntityException", "MXInvalidEntityReferenceException"})
+
+
+def _check_id(reader: Reader) -> str:
+    find = reader.call("find_opportunities")
+    return "Check the id: it must be one of this account's records" + (
+        f" ({find} finds them)." if find else "."
+    )
 
 
 class ServerError(ApiError):
@@ -282,7 +293,10 @@ class ServerError(ApiError):
         super().__init__(status=status, exception_type=exception_type, upstream_message=upstream_message)
         self.retryable = status in TRANSIENT_STATUSES or (status == 500 and not self.said_anything)
 
-    def describe(self) -> str:
+    def for_reader(self, reader: Reader) -> str:
+        return self.describe(reader)
+
+    def describe(self, reader: Reader = MODEL) -> str:
         if self.status in TRANSIENT_STATUSES:
             said = f": {self.said}" if self.said_anything else ""
             return (
@@ -291,7 +305,8 @@ class ServerError(ApiError):
             )
         if self.said_anything:
             # A LeadSquared error body: a logical error, whatever the status (200 included).
-            fix = _LOGICAL_FIXES.get(self.exception_type or "", _LOGICAL_FIX)
+            kind = self.exception_type or ""
+            fix = _check_id(reader) if kind in _UNKNOWN_ID else _LOGICAL_FIXES.get(kind, _LOGICAL_FIX)
             return f"LeadSquared answered {self.status} with an error: {self.said}. {fix}"
         if self.status == 500:
             return (
@@ -348,11 +363,15 @@ class AnswerTooLargeError(ApiError):
         self.compressed = compressed
         super().__init__(status=status)
 
-    def describe(self) -> str:
+    def for_reader(self, reader: Reader) -> str:
+        return self.describe(reader)
+
+    def describe(self, reader: Reader = MODEL) -> str:
         size = f"{self.limit / 2**20:g} MiB" + (" as sent" if self.compressed else "")
         return (
             f"LeadSquared answered {self.status} with a body larger than {size}, more than this server "
-            "reads: it stopped reading there. Ask for less at a time (a smaller page_size, fewer columns); "
+            f"reads: it stopped reading there. Ask for less at a time (a smaller {reader.name('page_size')}, "
+            "fewer columns); "
             "if this repeats, check that LSQ_HOST is your account's API host."
         )
 

@@ -35,6 +35,7 @@ from lsq_mcp.call_log import logged_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
 from lsq_mcp.pacing import Limiter
+from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.redaction import redact, redact_json
 from lsq_mcp.settings import Settings
 from lsq_mcp.tools import activity_types, opportunity, tasks
@@ -132,7 +133,9 @@ class LeadSquaredServer(MCPServer[Deps]):
     reading LeadSquared's data did (HTML made text, control characters removed, JSON read) may have
     joined characters its answer kept apart, and that answer was redacted before it was read."""
 
-    def __init__(self, tools: list[Tool], lifespan: Lifespan, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, tools: list[Tool], lifespan: Lifespan, secrets: tuple[str, ...] = (), reader: Reader = MODEL
+    ) -> None:
         super().__init__(
             SERVER_NAME,
             title="LeadSquared",
@@ -144,6 +147,8 @@ class LeadSquaredServer(MCPServer[Deps]):
         # The tools do not change once the server is built: kept here, as the SDK's registry is private.
         self._tools_by_name = {tool.name: tool for tool in tools}
         self.secrets = secrets
+        # Whom the texts and errors are written for: a model, or a person at the command line.
+        self.reader = reader
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
@@ -154,7 +159,7 @@ class LeadSquaredServer(MCPServer[Deps]):
                     raise unknown
                 result = await super().call_tool(name, arguments, context)
             except (ToolError, InvalidArgumentError) as exc:
-                result = _error_result(name, exc)
+                result = _error_result(name, exc, self.reader)
             failed = isinstance(result, CallToolResult) and result.is_error
             call.outcome = f"error {(result.meta or {}).get(ERROR_KIND_META, '')}".strip() if failed else "ok"
             return _redacted(result, self.secrets) if isinstance(result, CallToolResult) else result
@@ -183,7 +188,7 @@ class LeadSquaredServer(MCPServer[Deps]):
             if tool is not None:
                 tool.fn_metadata.validate_arguments(arguments)
         except ValidationError as exc:
-            return describe_invalid(exc)
+            return describe_invalid(exc, self.reader)
         return None
 
     def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> InvalidArgumentError | None:
@@ -194,16 +199,18 @@ class LeadSquaredServer(MCPServer[Deps]):
         return unknown_arguments(name, set(arguments), list(tool.parameters.get("properties", {})))
 
 
-def _error_result(name: str, exc: Exception) -> CallToolResult:
+def _error_result(name: str, exc: Exception, reader: Reader) -> CallToolResult:
     """The tool error for a failed call: its text, and its kind in `_meta`; a crash is raised again
     (the SDK logs it and shows the model a generic text)."""
-    failure = _failure(exc)
+    failure = _failure(exc, reader)
     if failure is exc and isinstance(exc, UnexpectedToolError):
         raise exc
+    text = str(failure)
     if isinstance(failure, LeadSquaredError):
         logger.info("%s failed: %s", name, failure)
+        text = failure.for_reader(reader)
     return CallToolResult(
-        content=[TextContent(type="text", text=str(failure))],
+        content=[TextContent(type="text", text=text)],
         is_error=True,
         _meta={ERROR_KIND_META: error_kind(type(failure))},
     )
@@ -226,23 +233,24 @@ def _redacted(result: CallToolResult, secrets: tuple[str, ...]) -> CallToolResul
     return result.model_copy(update={"content": content, "structured_content": structured})
 
 
-def _failure(exc: Exception) -> Exception:
+def _failure(exc: Exception, reader: Reader) -> Exception:
     """What really went wrong behind a tool error: an invalid argument, a LeadSquared error, or the
     error itself (an unknown tool, a crash)."""
     if isinstance(exc, InvalidArgumentError):
         return exc
     cause = exc.__cause__
     if isinstance(cause, ValidationError):
-        return describe_invalid(cause)
+        return describe_invalid(cause, reader)
     if isinstance(cause, InvalidArgumentError | LeadSquaredError):
         return cause
     return exc
 
 
 def create_server(
-    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
+    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None, reader: Reader = MODEL
 ) -> LeadSquaredServer:
-    """Build the `leadsquared` MCP server on one shared, rate-limited connection to LeadSquared."""
+    """Build the `leadsquared` MCP server on one shared, rate-limited connection to LeadSquared, its
+    texts written for `reader` (the command line's server writes for a person)."""
     limiter, shared = _shared_through_redis(settings)
 
     @asynccontextmanager
@@ -253,7 +261,10 @@ def create_server(
                 # Names are looked up as the server starts, ahead of the first tool call.
                 types.start(group)
                 yield Deps(
-                    conn=conn, activity_types=types, field_names=ActivityFieldNames(conn, shared=shared)
+                    conn=conn,
+                    activity_types=types,
+                    field_names=ActivityFieldNames(conn, shared=shared),
+                    reader=reader,
                 )
                 group.cancel_scope.cancel()
 
@@ -261,7 +272,7 @@ def create_server(
         Tool.from_function(function, title=title, description=description, annotations=READ_ONLY)
         for function, title, description in TOOLS
     ]
-    server = LeadSquaredServer(tools, lifespan, settings.secrets)
+    server = LeadSquaredServer(tools, lifespan, settings.secrets, reader)
     server.prompt(
         title="Deal history",
         description="Summarise what happened on one deal (named as people name it, or by its id) and what "

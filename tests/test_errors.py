@@ -216,6 +216,6 @@ def test_the_cli_refuses_a_bad_argument_without_any_api_call(sandbox: SandboxSer
     command = [LSQ_MCP, "activities", "not-a-guid"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2, done.stderr
-    assert "opportunity_id" in done.stderr
+    assert "OPPORTUNITY_ID" in done.stderr
     assert "No API call was made" in done.stderr
     assert sandbox.state.requests == [], "not even the activity type names"

@@ -57,9 +57,27 @@ def serve_stdio(settings: Settings, demo: bool) -> int:
     # call is a read, and a call's place in a shared rate limit expires by itself.
     signal.signal(signal.SIGINT, _leave_now)
     signal.signal(signal.SIGTERM, _leave_now)
+    if sys.stdin.isatty():
+        print(_at_a_terminal(demo), file=sys.stderr)
     with account(settings, demo) as settings:
         create_server(settings).run("stdio")
     return EXIT_OK
+
+
+def _at_a_terminal(demo: bool) -> str:
+    """Typed at a terminal, the stdio server shows nothing and seems to hang: what it waits for, and
+    what to do instead."""
+    if demo:
+        from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES
+
+        example = f"lsq-mcp summary --demo {SAMPLE_OPPORTUNITIES[0][0]}"
+    else:
+        example = "lsq-mcp summary OPPORTUNITY_ID"
+    return (
+        "lsq-mcp: serving MCP over stdio: waiting for an MCP client (Claude Desktop, an agent...) to "
+        "start it and talk on stdin; typing here does nothing useful. Stop it with Ctrl-C. To ask a "
+        f"question from the terminal instead, run a command, e.g. {example} (lsq-mcp --help lists them)."
+    )
 
 
 def _leave_now(_signal: int, _frame: FrameType | None) -> None:

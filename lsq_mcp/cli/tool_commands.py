@@ -1,7 +1,9 @@
 """The commands that print what a tool returns (`activities`, ...), for a person at a terminal.
 
-Each calls its tool through an in-process MCP client, so a person sees exactly what a model
-reads; the exit code comes from the failed call's kind of error, never from its text.
+Each calls its tool through an in-process MCP client, so a person sees what a model reads, in
+the command line's words (`PERSON`: `--page 2` where a model reads `page_index=2`) and whole (a
+model's text is cut to its token budget); the exit code comes from the failed call's kind of
+error, never from its text.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, TypeAlias
 
 from lsq_mcp.cli.exit_codes import EXIT_API_FAILED, EXIT_OK, EXIT_USAGE
 from lsq_mcp.errors import NotConfiguredError
+from lsq_mcp.reader import Reader
 from lsq_mcp.settings import Settings
 
 # What `ArgumentParser.add_subparsers()` returns: each command module adds its commands to it.
@@ -21,6 +24,29 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 FIND_TOOL = "find_opportunities"
+
+# The tools' arguments and the commands and flags that set them: how the texts address a person.
+PERSON = Reader(
+    person=True,
+    flags={
+        "opportunity_id": "OPPORTUNITY_ID",
+        "activity_event_code": "--event-code",
+        "page_index": "--page",
+        "page_size": "--page-size",
+        "fetch_all": "--all",
+        "max_activities": "--max-activities",
+        "since": "--since",
+        "until": "--until",
+        "query": "QUERY",
+        "opportunity_type": "--type",
+    },
+    commands={
+        "get_opportunity_activities": "lsq-mcp activities",
+        "get_opportunity_tasks": "lsq-mcp tasks",
+        "summarize_opportunity": "lsq-mcp summary",
+        FIND_TOOL: "lsq-mcp find",
+    },
+)
 
 
 class UsageError(ValueError):
@@ -90,14 +116,17 @@ def add_tool_commands(commands: Commands, parents: list[argparse.ArgumentParser]
         arguments=lambda args: {"opportunity_id": args.opportunity_id},
         about="print an opportunity's tasks, open and overdue first",
     )
-    tool_command(
+    summary = tool_command(
         commands,
         parents,
         "summary",
         tool="summarize_opportunity",
-        arguments=lambda args: {"opportunity_id": args.opportunity_id} | window_arguments(args),
+        arguments=summary_arguments,
         about="print the state of a deal: details, activity counts, last activity, tasks",
         window=True,
+    )
+    summary.add_argument(
+        "--max-activities", type=int, help="the most activities read and counted (default 2000)"
     )
 
 
@@ -109,6 +138,11 @@ def find_arguments(args: argparse.Namespace) -> dict[str, Any]:
 def window_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """`since` and `until`, where the command line gives them."""
     return {edge: getattr(args, edge) for edge in ("since", "until") if getattr(args, edge) is not None}
+
+
+def summary_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    cap = {} if args.max_activities is None else {"max_activities": args.max_activities}
+    return {"opportunity_id": args.opportunity_id} | window_arguments(args) | cap
 
 
 def activities_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -148,7 +182,7 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
     except UsageError as exc:
         print(f"lsq-mcp: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    server = create_server(settings)
+    server = create_server(settings, reader=PERSON)
     # A bad argument is told before the server starts: starting it looks activity types up.
     if invalid := await server.check_arguments(args.tool, arguments):
         print(f"lsq-mcp: {invalid}", file=sys.stderr)

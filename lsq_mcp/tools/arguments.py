@@ -21,6 +21,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from lsq_mcp.api.window import Window, parse_edge
+from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.tools.base_result import Absent, drop_null_default
 
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
@@ -164,18 +165,18 @@ class InvalidArgumentError(ValueError):
         super().__init__(f"{message} No API call was made.")
 
 
-def describe_invalid(error: ValidationError) -> InvalidArgumentError:
-    """One sentence per bad argument: its name, its rule and what was given."""
+def describe_invalid(error: ValidationError, reader: Reader = MODEL) -> InvalidArgumentError:
+    """One sentence per bad argument: its name (as `reader` knows it), its rule and what was given."""
     sentences = []
     details: dict[str, Any] = {}
     for detail in error.errors():
         details.setdefault(str(detail["loc"][0]) if detail["loc"] else "arguments", detail)
     for name, detail in details.items():
         if detail["type"] == "missing":
-            sentences.append(f"Invalid argument {name}: it is required.")
+            sentences.append(f"Invalid argument {reader.name(name)}: it is required.")
             continue
         rule = RULES[name].words if name in RULES else detail["msg"].lower()
-        sentences.append(invalid(name, rule, detail.get("input")))
+        sentences.append(invalid(reader.name(name), rule, detail.get("input")))
     return InvalidArgumentError(" ".join(sentences))
 
 
@@ -189,8 +190,9 @@ def unknown_arguments(tool: str, given: set[str], known: list[str]) -> InvalidAr
     )
 
 
-def read_window(since: str | None, until: str | None) -> Window | None:
-    """The window `since`/`until` give (None when neither is set), or the error naming the bad one."""
+def read_window(since: str | None, until: str | None, reader: Reader = MODEL) -> Window | None:
+    """The window `since`/`until` give (None when neither is set), or the error naming the bad one
+    as `reader` knows it."""
     if since is None and until is None:
         return None
     edges: dict[str, datetime | None] = {}
@@ -198,12 +200,12 @@ def read_window(since: str | None, until: str | None) -> Window | None:
         try:
             edges[name] = None if text is None else parse_edge(text, end_of_day=name == "until")
         except ValueError:
-            raise InvalidArgumentError(invalid(name, RULES[name].words, text)) from None
+            raise InvalidArgumentError(invalid(reader.name(name), RULES[name].words, text)) from None
     window = Window(since=edges["since"], until=edges["until"])
     if window.since and window.until and window.since > window.until:
         raise InvalidArgumentError(
-            f"Invalid arguments: since ({since}) is after until ({until}); give a window whose start "
-            "comes first."
+            f"Invalid arguments: {reader.name('since')} ({since}) is after {reader.name('until')} ({until}); "
+            "give a window whose start comes first."
         )
     return window
 

@@ -13,6 +13,7 @@ from mcp.server.mcpserver import Context
 
 from lsq_mcp.api.connection import Connection
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache
+from lsq_mcp.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Deps:
     conn: Connection
     activity_types: ActivityTypeCache
     field_names: ActivityFieldNames
+    # Whom the texts are written for (`lsq_mcp.reader`).
+    reader: Reader
 
 
 ToolContext = Context[Deps, Any]

@@ -121,8 +121,8 @@ def test_missing_keys_are_a_configuration_error_naming_them(sandbox: SandboxServ
 @pytest.mark.parametrize(
     ("args", "env", "says"),
     [
-        (["activities", "not-a-guid", "--demo"], {}, "opportunity_id"),
-        (["activities", OPP_BIG, "--demo", "--page-size", "5000"], {}, "page_size"),
+        (["activities", "not-a-guid", "--demo"], {}, "OPPORTUNITY_ID"),
+        (["activities", OPP_BIG, "--demo", "--page-size", "5000"], {}, "--page-size"),
         (["activities", OPP_BIG, "--demo", "--page", "x"], {}, "--page"),
         (["activities", OPP_BIG, "--demo", "--max-activities", "50"], {}, "--max-activities caps --all"),
         (["activities", OPP_BIG, "--demo"], {"LSQ_RATE_LIMIT": "fast"}, "LSQ_RATE_LIMIT"),
@@ -285,12 +285,12 @@ def test_summary_demo_prints_the_digest() -> None:
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [
-        (["tasks", "not-a-guid", "--demo"], 2, "opportunity_id"),
-        (["summary", OPP_BIG, "--demo", "--since", "last week"], 2, "since"),
+        (["tasks", "not-a-guid", "--demo"], 2, "OPPORTUNITY_ID"),
+        (["summary", OPP_BIG, "--demo", "--since", "last week"], 2, "--since"),
         (
             ["summary", OPP_BIG, "--demo", "--since", "2025-03-01", "--until", "2025-02-01"],
             2,
-            "is after until",
+            "is after --until",
         ),
         (["tasks", OPP_RESTRICTED, "--demo"], 1, "permission to view the tasks"),
         (["summary", "00000000-0000-4000-8000-000000000000", "--demo"], 1, "500"),

@@ -3,7 +3,8 @@
 A header (the opportunity, its lead, which activities these are, the activity types' codes), then
 the activities under one heading per day, a line each: time, type, who, status, score, note and
 custom fields under their display names. Pure functions of the structured result (its JSON).
-Its size is budgeted in tokens, estimated from above (`lsq_mcp.tokens`).
+For a model its size is budgeted in tokens, estimated from above (`lsq_mcp.tokens`); a person at
+the command line reads it whole, and is told flags rather than arguments (`lsq_mcp.reader`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.text import clip, dot_join, labelled
 from lsq_mcp.tokens import estimate_tokens, within
 from lsq_mcp.tools.base_result import Json
@@ -30,23 +32,23 @@ _SUMMARY_ROOM = 400
 HEAD_LEADS, HEAD_TYPES = 5, 40
 
 
-def render_timeline(result: Json, budget: int = TEXT_BUDGET) -> str:
+def render_timeline(result: Json, reader: Reader = MODEL, budget: int = TEXT_BUDGET) -> str:
     """The timeline of `result`: a header, then the activities a line each under their day.
 
-    Past `budget` tokens, the newest activities stay in full and the rest are summarised (counts by
-    type, first and last date) with what to ask for to read them.
+    Past `budget` tokens (for a model; a person reads it whole), the newest activities stay in full
+    and the rest are summarised (counts by type, first and last date) with what to ask for to read them.
     """
     activities: Sequence[Json] = result["activities"]
     shared = _shared_by_type(activities)
     lead_names = {
         lead["id"]: lead["name"] for lead in result.get("leads", ()) if "id" in lead and "name" in lead
     }
-    head = _head(result, shared)
+    head = _head(result, shared, reader)
     entries = [
         (_day(a), _activity_line(a, lead_names, shared.get(a.get("event_code", -1), {}))) for a in activities
     ]
     text = "\n".join(head + _with_days(entries))
-    if within(text, budget):
+    if reader.person or within(text, budget):
         return text
     # The newest activities are kept: the first ones newest first, the last ones oldest first.
     newest_first = result["sort_direction"] == "newest_first"
@@ -123,7 +125,7 @@ def _type_entry(code: int, name: str, shared: Mapping[str, Any]) -> str:
     return f"{code} {name}" + (f" ({', '.join(said)})" if said else "")
 
 
-def _head(result: Json, shared: Mapping[int, Mapping[str, Any]]) -> list[str]:
+def _head(result: Json, shared: Mapping[int, Mapping[str, Any]], reader: Reader) -> list[str]:
     opportunity = result.get("opportunity", {})
     head = [
         "Opportunity "
@@ -145,7 +147,8 @@ def _head(result: Json, shared: Mapping[int, Mapping[str, Any]]) -> list[str]:
         )
     if len(leads) > HEAD_LEADS:
         head.append(f"… and {len(leads) - HEAD_LEADS} more leads (in the structured result).")
-    head.append(_window_line(result) if "since" in result or "until" in result else _range_line(result))
+    in_window = "since" in result or "until" in result
+    head.append(_window_line(result, reader) if in_window else _range_line(result, reader))
     types = sorted(
         {
             (a["event_code"], a["event_name"])
@@ -160,7 +163,7 @@ def _head(result: Json, shared: Mapping[int, Mapping[str, Any]]) -> list[str]:
     return head
 
 
-def _range_line(result: Json) -> str:
+def _range_line(result: Json, reader: Reader) -> str:
     if not result["activities"]:
         if result["total"] == 0:
             return "No activities."
@@ -169,11 +172,11 @@ def _range_line(result: Json) -> str:
     last = first + result["returned"] - 1
     line = f"Activities {first}-{last} of {result['total']}, {_order(result)}, times UTC."
     if "next_page_index" in result:
-        line += f" More: page_index={result['next_page_index']}."
+        line += f" More: {reader.ask('page_index', result['next_page_index'])}."
     return line
 
 
-def _window_line(result: Json) -> str:
+def _window_line(result: Json, reader: Reader) -> str:
     """What the window holds, and how to read on when it holds more than was returned."""
     since, until = result.get("since"), result.get("until")
     span = f"{since} to {until}" if since and until else f"since {since}" if since else f"until {until}"
@@ -184,7 +187,8 @@ def _window_line(result: Json) -> str:
     if result["has_more"]:
         last = result["activities"][-1].get("created_at", "")
         edge = "until" if result["sort_direction"] == "newest_first" else "since"
-        line += f" The window holds more: to read on, ask again with {edge}={last} (that second repeats)."
+        read_on = reader.ask(edge, last)
+        line += f" The window holds more: to read on, ask again with {read_on} (that second repeats)."
     return line
 
 
@@ -266,7 +270,8 @@ def _summary(result: Json, left_out: list[int], kept: int) -> str:
 
 
 def _read_on(result: Json, left_out: list[int], kept: int) -> str:
-    """How to read the activities left out as text: a narrower window, or the pages that hold them."""
+    """How to read the activities left out as text: a narrower window, or the pages that hold them
+    (a model's words: a person's text is never cut)."""
     if "since" in result or "until" in result:
         # The newest of those left out (they are the oldest of the window).
         newest = left_out[0] if result["sort_direction"] == "newest_first" else left_out[-1]

@@ -13,6 +13,7 @@ from lsq_mcp.api.values import iso_utc
 from lsq_mcp.api.walk import ProgressCallback, fetch_activities, fetch_window
 from lsq_mcp.api.window import Window
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
+from lsq_mcp.reader import Reader
 from lsq_mcp.tools.activities.result import ActivitiesResult, Condenser, PageRequest
 from lsq_mcp.tools.activities.timeline import render_timeline
 from lsq_mcp.tools.arguments import (
@@ -61,7 +62,8 @@ async def get_opportunity_activities(
     since: Since = None,
     until: Until = None,
 ) -> Annotated[CallToolResult, ActivitiesResult]:
-    window = _window(since, until, sort_column)
+    reader = deps_of(ctx).reader
+    window = _window(since, until, sort_column, reader)
     query = ActivitiesQuery(
         opportunity_id=opportunity_id,
         activity_event_code=activity_event_code,
@@ -81,12 +83,12 @@ async def get_opportunity_activities(
         max_activities=max_activities,
         on_progress=progress,
     )
-    return call_tool_result(render_timeline(result), result)
+    return call_tool_result(render_timeline(result, reader), result)
 
 
-def _window(since: str | None, until: str | None, sort_column: str) -> Window | None:
+def _window(since: str | None, until: str | None, sort_column: str, reader: Reader) -> Window | None:
     """The window asked for, if any: read in order of creation time, so with no other sort column."""
-    window = read_window(since, until)
+    window = read_window(since, until, reader)
     if window is not None and sort_column != DEFAULT_SORT_COLUMN:
         raise InvalidArgumentError(
             f"Invalid arguments: a window (since/until) is read in order of creation time, so sort_column "

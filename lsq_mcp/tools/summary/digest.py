@@ -1,14 +1,16 @@
 """The text of `summarize_opportunity`: a digest of at most 2,000 tokens, whatever the history's length.
 
 The deal, the history's counts by type and by person, the last activity, the open and overdue
-tasks, and which tool to call for detail. Lists are cut to fit the budget, longest first; every
-free text is clipped, so even the shortest form fits. Pure functions of the structured result.
+tasks, and which tool to call for detail (or, for a person, which command: `lsq_mcp.reader`).
+Lists are cut to fit the budget, longest first; every free text is clipped, so even the shortest
+form fits. Pure functions of the structured result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.text import clip, dot_join, labelled
 from lsq_mcp.tokens import within
 from lsq_mcp.tools.activities.timeline import dated_line
@@ -20,11 +22,6 @@ NAME_LIMIT = 80
 DESCRIPTION_LIMIT = 80
 # The last activity's line (its note is clipped already, its other parts are not).
 ACTIVITY_LIMIT = 400
-DETAIL = (
-    "For detail: get_opportunity_activities (since/until for a window, activity_event_code for one "
-    "type) reads the activities themselves; get_opportunity_tasks lists every task with its "
-    "description; get_opportunity gives every field of the deal."
-)
 
 
 @dataclass(frozen=True)
@@ -40,16 +37,16 @@ class _Shown:
 _FORMS = (_Shown(15, 10, 10), _Shown(10, 6, 6), _Shown(6, 4, 4), _Shown(3, 2, 2), _Shown(1, 1, 1))
 
 
-def render_digest(result: SummaryResult, budget: int = DIGEST_TOKENS) -> str:
+def render_digest(result: SummaryResult, reader: Reader = MODEL, budget: int = DIGEST_TOKENS) -> str:
     text = ""
     for shown in _FORMS:
-        text = "\n".join(line for line in _lines(result, shown) if line)
+        text = "\n".join(line for line in _lines(result, shown, reader) if line)
         if within(text, budget):
             break
     return text
 
 
-def _lines(result: SummaryResult, shown: _Shown) -> list[str | None]:
+def _lines(result: SummaryResult, shown: _Shown, reader: Reader) -> list[str | None]:
     opp = result.opportunity
     deal = dot_join(
         f"Opportunity {result.opportunity_id}",
@@ -66,20 +63,37 @@ def _lines(result: SummaryResult, shown: _Shown) -> list[str | None]:
     return [
         deal,
         f"Lead: {about_lead}" if about_lead else None,
-        _history_line(result),
+        _history_line(result, reader),
         _by_type_line(history, shown.types),
         _by_person_line(history, shown.people),
         f"Last activity: {last}" if last else None,
-        *_task_lines(result.tasks, result.tasks_unavailable, shown.tasks),
-        DETAIL,
+        *_task_lines(
+            result.tasks, result.tasks_unavailable, shown.tasks, reader.call(_TASKS, result.opportunity_id)
+        ),
+        _detail(reader, result.opportunity_id),
     ]
+
+
+_ACTIVITIES, _TASKS, _OPPORTUNITY = "get_opportunity_activities", "get_opportunity_tasks", "get_opportunity"
+
+
+def _detail(reader: Reader, opportunity_id: str) -> str:
+    """Where to read on: the tools (for a person, the commands there are) that give the detail."""
+    window, one_type = reader.names("since", "until"), reader.name("activity_event_code")
+    what = {
+        _ACTIVITIES: f"({window} for a window, {one_type} for one type) reads the activities themselves",
+        _TASKS: "lists every task with its description",
+        _OPPORTUNITY: "gives every field of the deal",
+    }
+    calls = ((reader.call(tool, opportunity_id), does) for tool, does in what.items())
+    return "For detail: " + "; ".join(f"{call} {does}" for call, does in calls if call) + "."
 
 
 def _clipped(value: str | None) -> str | None:
     return clip(value, NAME_LIMIT) if value else None
 
 
-def _history_line(result: SummaryResult) -> str:
+def _history_line(result: SummaryResult, reader: Reader) -> str:
     history = result.history
     if result.since or result.until:
         window = f"from {_day(result.since) or 'the start'} to {_day(result.until) or 'now'}"
@@ -87,7 +101,8 @@ def _history_line(result: SummaryResult) -> str:
     else:
         scope = f"History: {history.counted} of {history.total} activities counted"
     if not history.complete:
-        scope += " (NOT complete: raise max_activities, or narrow since/until, to count them all)"
+        more, window = reader.name("max_activities"), reader.names("since", "until")
+        scope += f" (NOT complete: raise {more}, or narrow {window}, to count them all)"
     if history.counted == 0:
         return scope + "."
     span = f"{_day(history.first_at)} to {_day(history.last_at)}" if history.first_at else "no readable dates"
@@ -132,7 +147,10 @@ def _last(moment: str | None) -> str:
     return f" (last {_day(moment)})" if moment else ""
 
 
-def _task_lines(tasks: TaskCounts | None, unavailable: str | None, shown: int) -> list[str | None]:
+def _task_lines(
+    tasks: TaskCounts | None, unavailable: str | None, shown: int, every_task: str | None
+) -> list[str | None]:
+    """The tasks' head line and the open ones; `every_task` says how to read every task."""
     if tasks is None:
         return [f"Tasks: not read. {clip(unavailable, ACTIVITY_LIMIT)}" if unavailable else None]
     head = f"Tasks: {tasks.total} in all, {tasks.open} open, {tasks.overdue} overdue"
@@ -144,5 +162,7 @@ def _task_lines(tasks: TaskCounts | None, unavailable: str | None, shown: int) -
     more = tasks.open - len(listed)
     lines: list[str | None] = [head + ". Open, soonest due first:"]
     lines += [task_line(task, DESCRIPTION_LIMIT, NAME_LIMIT) for task in listed]
-    lines.append(f"… {more} more open tasks: get_opportunity_tasks." if more else None)
+    lines.append(
+        (f"… {more} more open tasks" + (f": {every_task}." if every_task else ".")) if more else None
+    )
     return lines

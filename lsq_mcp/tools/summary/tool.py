@@ -62,8 +62,8 @@ async def summarize_opportunity(
         MaxActivities, Field(description="The most activities read and counted.")
     ] = 2000,
 ) -> Annotated[CallToolResult, SummaryResult]:
-    window = read_window(since, until)
     deps = deps_of(ctx)
+    window = read_window(since, until, deps.reader)
     conn, progress = deps.conn, page_progress(ctx)
     details, tasks, history = await gather_all(
         (
@@ -77,7 +77,7 @@ async def summarize_opportunity(
     codes = {newest.event_code} if newest and newest.event_code is not None else set()
     field_names = await deps.field_names.names(codes)
     result = _summary(opportunity_id, window, (details, tasks, history), names, field_names)
-    return call_tool_result(render_digest(result), result)
+    return call_tool_result(render_digest(result, deps.reader), result)
 
 
 def _summary(
