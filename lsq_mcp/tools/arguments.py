@@ -73,7 +73,7 @@ _A_GUID = "8-4-4-4-12 hex digits, any case"
 
 RULES: dict[str, Rule] = {
     "opportunity_id": Rule(
-        f"must be the opportunity's GUID, {_A_GUID} (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
+        f"must be a GUID, {_A_GUID} (e.g. 1b4e28ba-2fa1-11d2-883f-0016d3cca427)",
         {"pattern": GUID_PATTERN},
     ),
     "activity_event_code": Rule(
@@ -103,7 +103,7 @@ RULES: dict[str, Rule] = {
     "sort_direction": Rule('must be "newest_first" or "oldest_first"'),
     "fetch_all": Rule("must be true or false", read=boolean),
     "max_activities": Rule("must be a whole number from 1 to 10000", {"ge": 1, "le": 10000}, whole_number),
-    "lead_id": Rule(f"must be the lead's GUID, {_A_GUID}", {"pattern": GUID_PATTERN}),
+    "lead_id": Rule(f"must be a GUID, {_A_GUID}", {"pattern": GUID_PATTERN}),
     "email": Rule("must be an email address such as name@example.com", {"pattern": EMAIL_PATTERN}),
     "query": Rule(
         f"must be 1 to {MAX_QUERY_LENGTH} characters, not all spaces: a person's name, a company, an "
@@ -127,15 +127,37 @@ RULES: dict[str, Rule] = {
 
 
 def argument(name: str, description: str, *, optional: bool = False) -> FieldInfo:
-    """The `Field` of argument `name`, constrained by its rule. An `optional` one has no default shown:
-    leaving it out is the default; its type carries the constraints (`constrained`), since on
-    `X | None` they would apply to null as well and show in the schema under names it does not know."""
+    """The `Field` of argument `name`, constrained by its rule, its description ending with the rule
+    and the default in words (`rule_sentence`). An `optional` one has no default shown: leaving it
+    out is the default; its type carries the constraints (`constrained`), since on `X | None` they
+    would apply to null as well and show in the schema under names it does not know."""
     rule = RULES[name]
-    extra: dict[str, Any] = {"json_schema_extra": drop_null_default} if optional else {}
-    info: FieldInfo = Field(description=description, **({} if optional else rule.constraints), **extra)
+
+    def in_words(schema: dict[str, Any]) -> None:
+        if optional:
+            drop_null_default(schema)
+        schema["description"] += " " + rule_sentence(
+            name, schema, required=not optional and "default" not in schema
+        )
+
+    info: FieldInfo = Field(
+        description=description, json_schema_extra=in_words, **({} if optional else rule.constraints)
+    )
     if rule.read is not None:
         info.metadata.append(BeforeValidator(rule.read))
     return info
+
+
+def rule_sentence(name: str, prop: dict[str, Any], *, required: bool) -> str:
+    """Argument `name`'s rule and default as its description says them: some clients (Gemini's among
+    them) drop the schema's keywords (`minimum`, `pattern`, `default`...), and the model with them."""
+    words = RULES[name].words
+    if required:
+        return f"It {words}."
+    if "default" in prop:
+        return f"It {words}; default {_value_words(prop['default'])}."
+    absent = RULES[name].absent
+    return f"It {words}; optional." if absent == "none" else f"It {words}; left out: {absent}."
 
 
 def constrained(name: str) -> FieldInfo:
@@ -185,8 +207,9 @@ def unknown_arguments(tool: str, given: set[str], known: list[str]) -> InvalidAr
     unknown = sorted(given - set(known))
     if not unknown:
         return None
+    takes = f"it takes {', '.join(known)}" if known else "it takes no arguments"
     return InvalidArgumentError(
-        f"Invalid argument: {', '.join(unknown)} is not an argument of {tool} (it takes {', '.join(known)})."
+        f"Invalid argument: {', '.join(unknown)} is not an argument of {tool} ({takes})."
     )
 
 
@@ -225,11 +248,13 @@ def argument_table(schema: dict[str, Any]) -> str:
     the schema enforces and the errors quote."""
     rows = ["| argument | type | rule | default | meaning |", "| --- | --- | --- | --- | --- |"]
     for name, prop in schema.get("properties", {}).items():
-        rule = RULES.get(name)
-        shown = rule.short if rule is not None else ""
+        rule = RULES[name]
+        required = name in schema.get("required", [])
+        # The description ends with the rule and default in words: the table has columns for them.
+        meaning = prop.get("description", "").removesuffix(" " + rule_sentence(name, prop, required=required))
         rows.append(
-            f"| `{name}` | {_type_words(prop)} | {shown} | {_default_words(name, prop, schema)} | "
-            f"{prop.get('description', '')} |"
+            f"| `{name}` | {_type_words(prop)} | {rule.short} | {_default_words(name, prop, required)} | "
+            f"{meaning} |"
         )
     return "\n".join(rows)
 
@@ -242,12 +267,15 @@ def _type_words(prop: dict[str, Any]) -> str:
     return str(prop.get("type", "any"))
 
 
-def _default_words(name: str, prop: dict[str, Any], schema: dict[str, Any]) -> str:
-    if name in schema.get("required", []):
+def _default_words(name: str, prop: dict[str, Any], required: bool) -> str:
+    if required:
         return "required"
     if "default" not in prop:
-        return RULES[name].absent if name in RULES else "none"
+        return RULES[name].absent
     default = prop["default"]
-    if isinstance(default, bool):
-        return str(default).lower()
-    return f"`{default}`" if isinstance(default, str) else str(default)
+    return f"`{default}`" if isinstance(default, str) else _value_words(default)
+
+
+def _value_words(value: Any) -> str:
+    """A default as JSON writes it (`false`, not Python's `False`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)

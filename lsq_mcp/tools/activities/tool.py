@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp_types import CallToolResult
-from pydantic import Field
 
 from lsq_mcp.api.endpoints import DEFAULT_SORT_COLUMN, ActivitiesQuery, get_activities_page
 from lsq_mcp.api.models import RawActivity, SortDirection
@@ -52,9 +51,11 @@ async def get_opportunity_activities(
     page_index: Annotated[int, argument("page_index", "Page number, from 1.")] = 1,
     page_size: Annotated[int, argument("page_size", "Activities per page.")] = 25,
     sort_column: Annotated[
-        str, argument("sort_column", "Field to sort on; default creation time.")
+        str, argument("sort_column", "Field to sort on (CreatedOn: creation time).")
     ] = DEFAULT_SORT_COLUMN,
-    sort_direction: Annotated[SortDirection, Field(description="Order of the activities.")] = "newest_first",
+    sort_direction: Annotated[
+        SortDirection, argument("sort_direction", "Order of the activities.")
+    ] = "newest_first",
     fetch_all: Annotated[
         bool, argument("fetch_all", "Read every page from page_index on, up to max_activities.")
     ] = False,
