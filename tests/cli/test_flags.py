@@ -111,3 +111,11 @@ def test_the_stdio_server_at_a_terminal_says_what_it_waits_for() -> None:
         [LSQ_MCP, "--demo"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
     )
     assert "waiting for an MCP client" not in piped.stderr
+
+
+def test_find_points_to_the_summary_command() -> None:
+    done = run("find", "--demo", "gold", "coast", "cocoa", "expansion")
+    assert done.returncode == 0
+    next_step = "Next: lsq-mcp summary OPPORTUNITY_ID with the id of the deal meant."
+    assert done.stdout.splitlines()[-1] == next_step
+    assert not MODEL_WORDS.search(done.stdout)

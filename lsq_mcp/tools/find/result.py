@@ -8,11 +8,11 @@ from pydantic import Field
 
 from lsq_mcp.api.models import RawLead, RawLeadOpportunity
 from lsq_mcp.api.values import iso_utc
+from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.text import dot_join, labelled, one_line
 from lsq_mcp.tools.base_result import Absent, Compact, ToolResult
 from lsq_mcp.tools.opportunity import OpportunitySummary
 
-NEXT_STEP = "Next: summarize_opportunity with the id of the deal meant (ask the user when several could be)."
 NOTHING_FOUND = (
     "Try the person's full name, their email address, the company's name or a phone number, or ask the "
     "user for one."
@@ -82,9 +82,9 @@ def condense_lead(lead: RawLead | None, lead_id: str, rows: Sequence[RawLeadOppo
     )
 
 
-def render_found(found: FoundOpportunities, how: str | None = None) -> str:
-    """The matches best first, one line each with its id; then the leads, what was refused, what next.
-    `how` says which search found the leads."""
+def render_found(found: FoundOpportunities, how: str | None = None, reader: Reader = MODEL) -> str:
+    """The matches best first, one line each with its id; then the leads, what was refused, what next
+    (as `reader` asks it). `how` says which search found the leads."""
     # The query as one line: what the user typed heads the text, it cannot add lines to it.
     asked = f' for "{one_line(found.query)}"' if found.query is not None else ""
     lines: list[str] = []
@@ -101,8 +101,14 @@ def render_found(found: FoundOpportunities, how: str | None = None) -> str:
         lines += [f"  {_lead_line(lead)}" for lead in found.leads]
     lines += [f"Refused by LeadSquared: {refusal}" for refusal in found.refused or ()]
     if found.matches:
-        lines.append(NEXT_STEP)
+        lines.append(_next_step(reader))
     return "\n".join(lines)
+
+
+def _next_step(reader: Reader) -> str:
+    summary = reader.call("summarize_opportunity", reader.name("opportunity_id"))
+    ask = "." if reader.person else " (ask the user when several could be)."
+    return f"Next: {summary} with the id of the deal meant{ask}"
 
 
 def _match_line(match: Match) -> str:

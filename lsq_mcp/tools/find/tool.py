@@ -65,14 +65,15 @@ async def find_opportunities(
             "Invalid arguments: give exactly one of query (what the user calls the deal), email (a lead's "
             "email address) and lead_id (a lead's GUID)."
         )
-    conn = deps_of(ctx).conn
+    deps = deps_of(ctx)
+    conn = deps.conn
     if lead_id is not None:
         found, how = await _lead_by_id(conn, lead_id, (), opportunity_type, keep_empty=True)
     else:
         read = read_query(query) if query is not None else Query("email", email or "", (), ())
         found, how = await find(conn, read, opportunity_type)
         found.query = query
-    return call_tool_result(render_found(found, how), found)
+    return call_tool_result(render_found(found, how, deps.reader), found)
 
 
 async def find(conn: Connection, query: Query, opportunity_type: int | None = None) -> Found:
