@@ -42,7 +42,7 @@ def test_find_nothing_is_no_failure() -> None:
     ("args", "says"),
     [
         (["find", "--demo"], "QUERY"),
-        (["find", "x" * 201, "--demo"], "Invalid argument query: must be 1 to 200 characters"),
+        (["find", "x" * 201, "--demo"], "Invalid argument QUERY: must be 1 to 200 characters"),
         (["find", "zoe", "--type", "smb", "--demo"], "--type"),
     ],
 )
