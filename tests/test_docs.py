@@ -4,7 +4,9 @@ in the repository (or out to the web), and nothing points to a document the repo
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,56 @@ def test_no_file_points_to_a_document_outside_the_repository() -> None:
             continue
         found = outside.search(path.read_text(encoding="utf-8", errors="replace"))
         assert found is None, f"{name} refers to {found[0]!r}: point to the doc page that states it"
+
+
+# An example: a fenced block whose first line runs a command on the sandbox, then what it prints.
+EXAMPLE = re.compile(r"^```\n\$ (lsq-mcp [^\n]*--demo[^\n]*)\n(.*?)\n```", re.S | re.M)
+# The demo is dated as of the day it runs: dates, day headings and ages are compared as such.
+DATED = (
+    (re.compile(r"\d{4}-\d\d-\d\d"), "YYYY-MM-DD"),
+    (re.compile(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b"), "D Mon YYYY"),
+    (re.compile(r"\b\d+ days? ago\b"), "N days ago"),
+)
+
+
+def undated(line: str) -> str:
+    for pattern, stand_in in DATED:
+        line = pattern.sub(stand_in, line)
+    return line
+
+
+def shown_in(shown: list[str], printed: list[str]) -> str | None:
+    """Why the lines `shown` are not what was `printed` (None when they are): each shown line is the
+    next printed one, a shown line ending in `…` its start, and a line `…` any number of lines."""
+    at, skipping = 0, False
+    for line in map(undated, shown):
+        if line == "…":
+            skipping = True
+            continue
+        while at < len(printed) and not _same(line, undated(printed[at])):
+            if not skipping:
+                return f"shown {line!r}, printed {printed[at]!r}"
+            at += 1
+        if at == len(printed):
+            return f"shown {line!r}, not printed"
+        at, skipping = at + 1, False
+    return None if skipping or at == len(printed) else f"printed more: {printed[at]!r}"
+
+
+def _same(shown: str, printed: str) -> bool:
+    return printed.startswith(shown[:-1].rstrip()) if shown.endswith("…") else shown == printed
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_example_is_what_the_demo_prints(page: Path) -> None:
+    for command, shown in EXAMPLE.findall(page.read_text(encoding="utf-8")):
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "lsq-mcp"), *shlex.split(command)[1:]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        assert done.returncode == 0, done.stderr
+        mismatch = shown_in(shown.splitlines(), done.stdout.splitlines())
+        assert mismatch is None, f"{page.name}, {command}: {mismatch}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 from lsq_mcp.settings import Settings
 
@@ -24,8 +25,10 @@ def account(settings: Settings, demo: bool) -> Iterator[Settings]:
         yield settings
         return
     from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxServer
+    from lsq_mcp.sandbox.today import as_of
 
-    with SandboxServer() as sandbox:
+    # Dated as of today: the demo's open deals read as live ones.
+    with SandboxServer(catalog=as_of(datetime.now(timezone.utc))) as sandbox:
         logger.info("Demo mode: using the built-in sandbox at %s", sandbox.url)
         yield settings.with_overrides(
             access_key=SANDBOX_ACCESS_KEY, secret_key=SANDBOX_SECRET_KEY, base_url=sandbox.url

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import anyio
 
@@ -98,10 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_sandbox(port: int) -> int:
     from lsq_mcp.sandbox.server import serve_forever
+    from lsq_mcp.sandbox.today import as_of
 
     configure_logging(())
     try:
-        serve_forever(port)
+        serve_forever(port, catalog=as_of(datetime.now(timezone.utc)))
     except OSError as exc:
         print(f"lsq-mcp: --port: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -202,14 +202,14 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve_forever(port: int, config: SandboxConfig | None = None) -> None:
+def serve_forever(port: int, config: SandboxConfig | None = None, *, catalog: Catalog | None = None) -> None:
     """Foreground sandbox for ``lsq-mcp sandbox --port P``; Ctrl-C or SIGTERM stops it.
 
     Writes a single line to stderr and nothing to stdout.
     """
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        with SandboxServer(config, port) as sandbox:
+        with SandboxServer(config, port, catalog=catalog) as sandbox:
             print(
                 f"LeadSquared sandbox on {sandbox.url} ({_describe_keys(sandbox.state.config)})",
                 file=sys.stderr,
