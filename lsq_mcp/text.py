@@ -12,14 +12,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from enum import IntEnum
 from html.parser import HTMLParser
 from typing import Any
 
 
-class Cap(IntEnum):
+class Cap:
     """The longest a value of each kind may be, in characters, in the structured result and the text
-    alike; past it, the value is cut and a marker says how many characters were left out."""
+    alike; past it, the value is cut and a marker says how many characters were left out. (Plain
+    ints, not an enum: read for every value of every row.)"""
 
     NAME = 200  # a name, status, owner, stage, type, email, phone, id; a date sent as no date
     FIELD = 1000  # a custom or requested field's value (a set of values: as JSON)
@@ -81,7 +81,7 @@ def _tidy(value: Any) -> Any:
         if not value:
             return None
         if value[0] not in "[{" or len(value) > Cap.FIELD:
-            return shown(value, Cap.FIELD)
+            return value if len(value) <= Cap.FIELD and value.isprintable() else shown(value, Cap.FIELD)
         try:
             value = json.loads(value)
         except ValueError:
