@@ -24,6 +24,7 @@ import httpx2
 from jwt import PyJWK, PyJWKError
 from mcp.client.auth.utils import build_oauth_authorization_server_metadata_discovery_urls
 
+from lsq_mcp.errors import connection_failure
 from lsq_mcp.settings import is_loopback
 
 logger = logging.getLogger(__name__)
@@ -177,7 +178,8 @@ async def _document(client: httpx2.AsyncClient, url: str, issuer: str) -> dict[s
                 if len(body) > MAX_DOCUMENT_BYTES:
                     raise IssuerUnreachableError(issuer, f"{url} sent more than {MAX_DOCUMENT_BYTES} bytes")
     except httpx2.HTTPError as exc:
-        raise IssuerUnreachableError(issuer, f"{url}: {type(exc).__name__} {exc}".strip()) from None
+        reason = connection_failure(exc) or f"{type(exc).__name__} {exc}".strip()
+        raise IssuerUnreachableError(issuer, f"{url}: {reason}") from None
     if answer.status_code != 200:
         raise NotThereError(issuer, f"{url} answered {answer.status_code}")
     try:

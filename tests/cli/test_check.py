@@ -273,6 +273,16 @@ def test_signing_in_reports_the_issuers_metadata_and_keys(sandbox: SandboxServer
     assert "answered 503" in text
 
 
+def test_signing_in_names_an_issuer_that_refuses_the_connection(sandbox: SandboxServer) -> None:
+    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    done = check(env=env_for(sandbox, LSQ_MCP_AUTH_ISSUER=issuer, LSQ_MCP_PUBLIC_URL=RESOURCE))
+    assert done.returncode == 1, done.stdout
+    mark, text = verdicts(done)["signing in"]
+    assert mark == "FAIL"
+    assert f"the authorization server {issuer} could not be read" in text
+    assert "the connection was refused" in text
+
+
 def test_signing_in_without_the_public_url_exits_2_naming_it(sandbox: SandboxServer) -> None:
     done = check(env=env_for(sandbox, LSQ_MCP_AUTH_ISSUER="https://login.example.test/tenant"))
     assert done.returncode == 2, done.stdout
