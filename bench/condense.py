@@ -41,6 +41,7 @@ import tiktoken
 from _common import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TOOL, env_for, print_table, verdict
 from mcp import Client
 
+from lsq_mcp.api.walk import MAX_PAGE_SIZE
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.sandbox import SAMPLE_OPPORTUNITIES, SandboxConfig, SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG, OPP_HTML, OPP_HUGE, OPP_ODD, OPP_UNICODE, build_catalog
@@ -105,7 +106,7 @@ async def sizes(sandbox: SandboxServer) -> tuple[int, int, int]:
 async def walk(sandbox: SandboxServer, page_cap: int | None) -> tuple[float, int, int, int, float]:
     """(seconds, activities returned, pages read, API calls, seconds from first to last call) for
     fetch_all over the huge opportunity."""
-    sandbox.state.config = SandboxConfig(rate_limit=LIMIT, max_page_size=page_cap)
+    sandbox.state.config = SandboxConfig(rate_limit=LIMIT, page_size_limit=page_cap or MAX_PAGE_SIZE)
     settings = Settings.from_env(env_for(sandbox, LSQ_RATE_LIMIT=f"{LIMIT[0]}/{LIMIT[1]:g}"))
     async with Client(create_server(settings)) as client:
         await anyio.sleep(LIMIT[1] * 1.1)  # let the start-up lookup of type names leave the window
@@ -192,7 +193,7 @@ async def main() -> None:
         [
             ["activities returned", str(returned)],
             [
-                f"API calls (pages capped at {PAGE_CAP}): pages + custom field names",
+                f"API calls (pages over {PAGE_CAP} refused): pages + custom field names",
                 f"{pages} + {calls - pages}",
             ],
             ["API calls (pages of up to 1000)", str(single)],

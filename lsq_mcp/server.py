@@ -91,7 +91,7 @@ Tell me the history of the LeadSquared deal "{opportunity_id}".
 2. Call summarize_opportunity with that opportunity_id for the deal's state: its details, its
    activities counted by type and by person, the last one, and its open and overdue tasks.
 3. Call get_opportunity_activities with that opportunity_id for the activities the question
-   needs: a window (since/until, with page_size 200 so that it takes few calls) or one type
+   needs: a window (since/until: it reads only the pages it needs) or one type
    (activity_event_code) when that is enough, fetch_all true for every one when not. Keep the
    default order, newest first: a window's reading then stops at its start.
 4. Call get_opportunity_tasks with that opportunity_id for the next steps: what is open, what is

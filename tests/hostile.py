@@ -83,6 +83,18 @@ def page(rows: list[dict[str, Any]], count: int | None = None) -> Reply:
     return json_reply({"RecordCount": len(rows) if count is None else count, "List": rows})
 
 
+def paged(rows: list[dict[str, Any]], count: int | None = None) -> Answer:
+    """The page of `rows` each activities call asks for (the body's Paging), in the order given,
+    with `count` as RecordCount (else the number of rows)."""
+
+    def answer(request: Request) -> Reply:
+        paging = json.loads(request.body)["Paging"]
+        index, size = paging["PageIndex"], paging["PageSize"]
+        return page(rows[(index - 1) * size : index * size], len(rows) if count is None else count)
+
+    return answer
+
+
 def types_or(answer: Answer) -> Answer:
     """Activity type names answered as LeadSquared does; every other call by `answer`."""
 

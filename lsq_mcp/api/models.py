@@ -2,7 +2,7 @@
 
 LeadSquared sends strings for everything (`"Score":"0"`), `null` and `""` for
 "no value", extra fields nobody asked for, and dates in more than one format; now and then
-a text field as a JSON number (`"Phone": 4915112345`), read as its text.
+a text field as a JSON number (`"Phone": 4915112345`), or as a list or an object, read as its text.
 These models absorb all of that; the tools condense them into their own results. The rows of
 an activities page, read by the thousand, are plain objects (`RawActivity`); the rest are
 lenient pydantic models.
@@ -132,13 +132,13 @@ class RawActivity:
             text = get(key)
             if text is not None:
                 # Nearly every value is a short printable string or null: those are read here.
-                text = text.strip() if text.__class__ is str else _text(key, text)
+                text = text.strip() if text.__class__ is str else to_text(text)
                 if text and (len(text) > Cap.NAME or not text.isprintable()):
                     text = shown(text, Cap.NAME)
             setattr(self, attribute, text or None)
         note = get(_NOTE)
         if note is not None:
-            note = note.strip() if note.__class__ is str else _text(_NOTE, note)
+            note = note.strip() if note.__class__ is str else to_text(note)
         self.note = note or None
         for attribute, key in _INT_KEYS.items():
             setattr(self, attribute, to_int(get(key)))
@@ -177,13 +177,6 @@ class RawList(BaseModel, Generic[Row]):
     rows: Annotated[list[Row], BeforeValidator(lambda v: [] if v is None else v)] = Field(
         default_factory=list, alias="List"
     )
-
-
-def _text(key: str, value: Any) -> str | None:
-    text = to_text(value)
-    if text is not None and not isinstance(text, str):
-        raise _Unreadable(key, value, "string_type")
-    return text
 
 
 class _Unreadable(ValueError):

@@ -6,6 +6,7 @@ passed on as it came (dates) or treated as absent (numbers), never guessed.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime, timedelta, timezone
@@ -32,11 +33,14 @@ def blank_to_none(value: Any) -> Any:
 
 def to_text(value: Any) -> Any:
     """A text field's value, trimmed (blank → None); a JSON number (or true/false) stands for its
-    text, as written. What is no text at all (an object, a list) is passed on: not ours to read."""
+    text, as written, and a list or an object for its JSON: a field that someone's integration
+    filled with structure is still that field's value, not a reason to lose the page."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": ")) if value else None
     return blank_to_none(value)
 
 

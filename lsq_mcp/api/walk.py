@@ -1,15 +1,18 @@
 """Reading many pages of an opportunity's activities: the walks behind `fetch_all` and a window.
 
-`fetch_activities` (fetch_all) asks for pages as large as the API allows (fewer calls against the
-account's rate limit) and fetches all pages after the first concurrently (the limiter paces them).
-`fetch_window` reads pages one after the other until it is past the window's far edge. Both cope
-with an API that answers shorter pages than asked for, never return an activity twice, and hand
-each page to a `condense` function as it arrives (that makes the page's items: condensed
-activities, or the rows themselves: `as_read`).
+Both ask for pages as large as the API allows (fewer calls against the account's rate limit).
+`fetch_activities` (fetch_all) fetches all pages after the first concurrently (the limiter paces
+them); `fetch_window` reads pages one after the other until one shows it is past the window. A page
+shorter than asked for ends either walk, whatever `RecordCount` says (a count is only a claim);
+neither returns an activity twice (and the log says when the API repeated one), and each hands every
+page to a `condense` function as it arrives (that makes the page's items: condensed activities, or
+the rows themselves: `as_read`).
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -24,6 +27,8 @@ from lsq_mcp.api.endpoints import ActivitiesQuery, get_activities_page
 from lsq_mcp.api.models import RawActivitiesPage, RawActivity
 from lsq_mcp.api.window import Window
 from lsq_mcp.errors import BadRequestError, LeadSquaredError, ServerError
+
+logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 T = TypeVar("T")
@@ -63,43 +68,26 @@ async def fetch_activities(
 ) -> tuple[int, list[T]]:
     """`(total, what condense made of the rows from the query's first activity on)`, at most
     `max_activities` rows, reading as few pages as the API allows. Each page is handed to `condense` as
-    it arrives (one item per row, in order), so a long walk never holds its raw rows all at once."""
+    it arrives (one item per row, in order), so a long walk never holds its raw rows all at once.
+    A first page shorter than asked for is the last, whatever `RecordCount` says."""
     start = (query.page_index - 1) * query.page_size
-    index, size = big_page(query.page_index, query.page_size, max_activities)
-    try:
-        first = await get_activities_page(conn, replace(query, page_index=index, page_size=size))
-    except (BadRequestError, ServerError) as exc:
-        if size == query.page_size or exc.retryable:
-            raise
-        # The API refuses pages this large (its maximum is unconfirmed): walk in the caller's size.
-        index, size = query.page_index, query.page_size
-        first = await get_activities_page(conn, query)
+    first, index, size = await _largest_page(
+        conn, query, *big_page(query.page_index, query.page_size, max_activities)
+    )
     total = first.record_count
-    if start >= total:
-        return total, []
     end = min(total, start + max_activities)
-    if len(first.rows) != min(size, total - (index - 1) * size):
-        # Not the rows that page holds: the API serves pages smaller than asked, and may count
-        # offsets in its own size. Page 1 is full in any size, so it tells that size; walk in it.
-        if index != 1:
-            first = await get_activities_page(conn, replace(query, page_index=1, page_size=size))
-        if not first.rows:
-            return total, []
-        index, size = 1, len(first.rows)
-    low, high = start // size + 1, max(math.ceil(end / size), index)
-    todo = [i for i in range(low, high + 1) if i != index]
-    planned, done = 1 + len(todo), 1
-    seen: set[str] = set()
+    last = index if len(first.rows) < size else max(math.ceil(end / size), index)
+    planned, done = 1 + last - index, 1
+    seen = Seen()
     condensed: dict[int, list[T]] = {}
 
     async def condense_page(page_index: int, page: RawActivitiesPage) -> None:
         offset = (page_index - 1) * size
         condensed[page_index] = await condense(
-            unseen(page.rows[max(start - offset, 0) : max(end - offset, 0)], seen)
+            seen.fresh(page.rows[max(start - offset, 0) : max(end - offset, 0)])
         )
 
-    if index >= low:
-        await condense_page(index, first)
+    await condense_page(index, first)
     if on_progress:
         await on_progress(done, planned)
 
@@ -111,7 +99,8 @@ async def fetch_activities(
         if on_progress:
             await on_progress(done, planned)
 
-    await gather_all([partial(fetch, i) for i in todo])
+    await gather_all([partial(fetch, i) for i in range(index + 1, last + 1)])
+    seen.report()
     return total, [item for i in sorted(condensed) for item in condensed[i]]
 
 
@@ -125,25 +114,22 @@ async def fetch_window(
 ) -> tuple[int, list[T], bool]:
     """`(total, what condense made of the window's rows, whether the window holds more)`: the activities of
     `query` created in `window`, at most `max_activities`, in the query's order (its sort column must
-    be the creation time; its page index is not used).
+    be the creation time; its page index and size are not used).
 
-    LeadSquared has no date filter, so pages of `query.page_size` are read one after the other from
-    the first, and the walk stops at the first page that reaches past the window's far edge (`since`
-    when newest first, `until` when oldest first), or once it holds `max_activities` and knows
-    whether there are more. `total` is LeadSquared's count for the whole query. Rows whose creation
-    time cannot be read are in no window.
+    LeadSquared has no date filter, so the largest pages the API allows are read one after the other
+    from the first, and the walk stops at the first page that shows no later page can hold an
+    activity of the window (see `_beyond_window`), at a page shorter than asked for, once past
+    `RecordCount`, or once it holds `max_activities` and knows whether there are more. `total` is
+    LeadSquared's count for the whole query. Rows whose creation time cannot be read are in no window.
     """
     newest_first = query.sort_direction == "newest_first"
-    size, index = query.page_size, 1
-    seen: set[str] = set()
+    page, index, size = await _largest_page(conn, replace(query, page_index=1), 1, MAX_PAGE_SIZE)
+    seen = Seen()
     items: list[T] = []
     while True:
-        page = await get_activities_page(conn, replace(query, page_index=index, page_size=size))
         total = page.record_count
-        if index == 1 and 0 < len(page.rows) < min(size, total):
-            size = len(page.rows)  # the API serves smaller pages than asked: read on in its size
         dated = [
-            (row, row.created_at) for row in unseen(page.rows, seen) if isinstance(row.created_at, datetime)
+            (row, row.created_at) for row in seen.fresh(page.rows) if isinstance(row.created_at, datetime)
         ]
         inside = [row for row, moment in dated if window.contains(moment)]
         room = max_activities - len(items)
@@ -151,30 +137,85 @@ async def fetch_window(
         if on_progress:
             await on_progress(index, max(index, math.ceil(total / size)))
         if len(inside) > room:
-            return total, items, True
-        if _past_edge(window, [moment for _, moment in dated], newest_first) or index * size >= total:
-            return total, items, False
-        if not page.rows:
+            break
+        beyond = _beyond_window(window, [moment for _, moment in dated], newest_first)
+        if beyond or len(page.rows) < size or index * size >= total:
+            seen.report()
             return total, items, False
         index += 1
+        page = await get_activities_page(conn, replace(query, page_index=index, page_size=size))
+    seen.report()
+    return total, items, True
 
 
-def _past_edge(window: Window, moments: list[datetime], newest_first: bool) -> bool:
-    """Whether a page with these creation times reaches past the window's far edge."""
-    if newest_first:
-        return window.since is not None and any(moment < window.since for moment in moments)
-    return window.until is not None and any(moment > window.until for moment in moments)
+async def _largest_page(
+    conn: Connection, query: ActivitiesQuery, index: int, size: int
+) -> tuple[RawActivitiesPage, int, int]:
+    """`(page, index, size)`: page `index` in `size` (larger than the query's), or else the query's own
+    page, which a walk then goes on in: when the API refuses pages that large (its maximum is
+    unconfirmed), or serves a later page with other than the rows its count says it holds: they may
+    not be the ones asked for (an API that serves smaller pages may count offsets in its own size)."""
+    try:
+        page = await get_activities_page(conn, replace(query, page_index=index, page_size=size))
+    except (BadRequestError, ServerError) as exc:
+        if size == query.page_size or exc.retryable:
+            raise
+    else:
+        if (
+            size == query.page_size
+            or index == 1
+            or len(page.rows) == min(size, page.record_count - (index - 1) * size)
+        ):
+            return page, index, size
+    return await get_activities_page(conn, query), query.page_index, query.page_size
 
 
-def unseen(rows: Sequence[RawActivity], seen: set[str]) -> list[RawActivity]:
-    """The rows not in `seen` (pages can shift under a walk, repeating an activity), now added to it."""
-    fresh = []
-    for row in rows:
-        key = row.key
-        if key not in seen:
-            seen.add(key)
-            fresh.append(row)
-    return fresh
+def _beyond_window(window: Window, moments: list[datetime], newest_first: bool) -> bool:
+    """Whether a page with these creation times (in the order read) shows that no later page can hold
+    an activity of the window: it is in date order and reaches past the window's far edge (`since`
+    when newest first, `until` when oldest first), or it lies wholly past it. One row out of order
+    (an import, a clock gone wrong) proves nothing about the pages after it."""
+    edge = window.since if newest_first else window.until
+    if edge is None or not moments:
+        return False
+    past = [moment < edge if newest_first else moment > edge for moment in moments]
+    if all(past):
+        return True
+    in_order = all(
+        (later <= earlier) if newest_first else (later >= earlier)
+        for earlier, later in itertools.pairwise(moments)
+    )
+    return in_order and past[-1]
+
+
+class Seen:
+    """The activities a walk has read so far: pages can shift under a walk and repeat one (or an API
+    can repeat itself): each is condensed once, and how many came again is said in the log."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self.repeated = 0
+
+    def fresh(self, rows: Sequence[RawActivity]) -> list[RawActivity]:
+        """The rows not read before, now noted."""
+        fresh = []
+        for row in rows:
+            key = row.key
+            if key in self._keys:
+                self.repeated += 1
+            else:
+                self._keys.add(key)
+                fresh.append(row)
+        return fresh
+
+    def report(self) -> None:
+        if self.repeated:
+            logger.warning(
+                "LeadSquared sent %d activit%s again on a later page (pages shifted during the walk?): "
+                "each is shown once",
+                self.repeated,
+                "y" if self.repeated == 1 else "ies",
+            )
 
 
 @overload

@@ -35,7 +35,11 @@ def huge_sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-async def test_fetch_all_over_an_api_that_caps_page_sizes(sandbox: SandboxServer) -> None:
+async def test_fetch_all_over_an_api_that_caps_page_sizes_ends_at_the_short_page(
+    sandbox: SandboxServer,
+) -> None:
+    """A page shorter than asked for is the last, whatever RecordCount says: the result says how to
+    read on in the caller's own page size, and nothing is skipped."""
     sandbox.state.config = SandboxConfig(rate_limit=None, max_page_size=100)
     async with connect(sandbox) as client:
         data = structured(
@@ -43,22 +47,19 @@ async def test_fetch_all_over_an_api_that_caps_page_sizes(sandbox: SandboxServer
                 TOOL, {"opportunity_id": OPP_BIG, "fetch_all": True, "max_activities": 1000}
             )
         )
-        later = structured(
-            await client.call_tool(
-                TOOL, {"opportunity_id": OPP_BIG, "fetch_all": True, "page_index": 3, "page_size": 50}
-            )
+        assert hits(sandbox, ACTIVITIES) == 1
+        on = structured(
+            await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_index": data["next_page_index"]})
         )
-        by_hand = structured(
-            await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 100, "page_index": 2})
-        )
-    assert data["returned"] == 640
-    assert len({a["id"] for a in data["activities"]}) == 640
-    assert later["returned"] == 500
-    assert later["activities"][:50] == by_hand["activities"][:50]
+        by_hand = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 100}))
+    assert (data["returned"], data["has_more"], data["next_page_index"]) == (100, True, 5)
+    assert data["activities"] == by_hand["activities"]
+    assert on["activities"][0]["created_at"] <= data["activities"][-1]["created_at"]
+    assert on["activities"][0]["id"] not in {a["id"] for a in data["activities"]}
 
 
 async def test_fetch_all_cancelled_makes_no_further_calls(sandbox: SandboxServer) -> None:
-    sandbox.state.config = SandboxConfig(rate_limit=None, max_page_size=25)
+    sandbox.state.config = SandboxConfig(rate_limit=None, page_size_limit=25)
     server = create_server(Settings.from_env(env_for(sandbox, LSQ_RATE_LIMIT="4/1")))
     async with Client(server) as client:
         with anyio.move_on_after(1.5):
@@ -122,7 +123,8 @@ async def test_fetch_all_returns_exactly_the_asked_activities_whatever_the_apis_
     sandbox: SandboxServer, clamp: int | None, refuse: int
 ) -> None:
     """Against an API that caps page sizes silently, refuses large ones, or both: fetch_all gives
-    the same activities as reading every activity one page at a time would, from page_index on."""
+    the same activities as reading every activity one page at a time would, from page_index on, up
+    to the first page shorter than asked for (and then says there are more)."""
     async with connect(sandbox) as client:
         everything = structured(await client.call_tool(TOOL, {"opportunity_id": OPP_BIG, "page_size": 1000}))[
             "activities"
@@ -140,6 +142,15 @@ async def test_fetch_all_returns_exactly_the_asked_activities_whatever_the_apis_
             if page_size > refuse:
                 assert result.is_error, "the caller's own page size is refused: the API says so"
                 continue
-            start = (page_index - 1) * page_size
-            got = [a["id"] for a in structured(result)["activities"]]
-            assert got == [a["id"] for a in everything[start : start + most]], (clamp, refuse, arguments)
+            # An API that serves smaller pages counts offsets in its own size, the caller's pages too.
+            start = (page_index - 1) * min(page_size, clamp or page_size)
+            data = structured(result)
+            got = [a["id"] for a in data["activities"]]
+            asked = [a["id"] for a in everything[start : start + most]]
+            if (page_index - 1) * page_size >= len(everything):
+                asked = []  # past the last activity, whatever such an API would serve
+            if clamp is None or len(got) == len(asked):
+                assert got == asked, (clamp, refuse, arguments)
+            else:  # a page shorter than asked for ended the walk: the result says if there are more
+                assert got == asked[: len(got)], (clamp, refuse, arguments)
+                assert data["has_more"] or (page_index - 1) * page_size + len(got) >= len(everything)

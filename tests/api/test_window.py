@@ -49,36 +49,23 @@ async def test_a_recent_window_costs_one_call(sandbox: SandboxServer) -> None:
 
 
 @pytest.mark.parametrize("order", ["newest_first", "oldest_first"])
-async def test_a_window_in_the_middle_reads_up_to_its_far_edge_and_no_further(
+async def test_a_window_in_the_middle_reads_the_largest_pages_whatever_the_paging_arguments(
     sandbox: SandboxServer, order: str
 ) -> None:
     every = created(await everything(sandbox, sort_direction=order))
     since, until = "2024-06-01", "2024-09-30"
     inside = [c for c in every if since <= c[:10] <= until]
     assert len(inside) > 50, "the sample holds a good part of its history there"
-    # The page holding the first activity past the far edge is the last one read.
-    far = next(
-        i for i, c in enumerate(every) if (c[:10] < since if order == "newest_first" else c[:10] > until)
-    )
+    results = []
     async with connect(sandbox) as client:
-        data = structured(
-            await client.call_tool(
-                TOOL,
-                {
-                    "opportunity_id": OPP_BIG,
-                    "since": since,
-                    "until": until,
-                    "page_size": 50,
-                    "page_index": 7,  # paging arguments only set the size of the pages read
-                    "sort_direction": order,
-                },
-            )
-        )
-    assert created(data["activities"]) == inside
-    assert data["until"] == "2024-09-30T23:59:59Z", "a date alone includes that whole day"
+        for paging in ({}, {"page_size": 50, "page_index": 7}, {"page_size": 1000}):
+            arguments = {"opportunity_id": OPP_BIG, "since": since, "until": until, "sort_direction": order}
+            results.append(structured(await client.call_tool(TOOL, {**arguments, **paging})))
+    for data in results:
+        assert created(data["activities"]) == inside
+        assert data["until"] == "2024-09-30T23:59:59Z", "a date alone includes that whole day"
     pages = [r.body["Paging"] for r in sandbox.state.requests if r.path.endswith(ACTIVITIES)]
-    assert pages == [{"PageIndex": i, "PageSize": 50} for i in range(1, far // 50 + 2)]
-    assert far // 50 + 1 < BIG_ACTIVITY_COUNT / 50
+    assert pages == [{"PageIndex": 1, "PageSize": 1000}] * 3, "640 activities: one page each"
 
 
 async def test_a_window_fuller_than_max_activities_says_how_to_read_on(sandbox: SandboxServer) -> None:
@@ -100,9 +87,11 @@ async def test_a_window_fuller_than_max_activities_says_how_to_read_on(sandbox: 
     assert {a["id"] for a in data["activities"] + rest["activities"]} == {a["id"] for a in inside}
 
 
-async def test_a_window_over_an_api_that_serves_smaller_pages(sandbox: SandboxServer) -> None:
+async def test_a_window_over_an_api_that_refuses_large_pages_reads_in_the_size_asked(
+    sandbox: SandboxServer,
+) -> None:
     every = created(await everything(sandbox))
-    sandbox.state.config = SandboxConfig(rate_limit=None, max_page_size=30)
+    sandbox.state.config = SandboxConfig(rate_limit=None, page_size_limit=100)
     async with connect(sandbox) as client:
         data = structured(
             await client.call_tool(
@@ -111,6 +100,9 @@ async def test_a_window_over_an_api_that_serves_smaller_pages(sandbox: SandboxSe
             )
         )
     assert created(data["activities"]) == [c for c in every if "2024-06-01" <= c[:10] <= "2024-09-30"]
+    sizes = [r.body["Paging"]["PageSize"] for r in sandbox.state.requests if r.path.endswith(ACTIVITIES)]
+    assert sizes[0] == 1000, "the largest page is asked for first"
+    assert set(sizes[1:]) == {100}
 
 
 async def test_an_empty_window(sandbox: SandboxServer) -> None:

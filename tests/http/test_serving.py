@@ -116,7 +116,7 @@ async def calls_after(sandbox: SandboxServer) -> tuple[int, int]:
 
 def slow_walk(server: HttpServer) -> None:
     """A walk of 26 pages of 25 at 2 calls a second: some 13 s of calls to interrupt."""
-    server.sandbox.state.config.max_page_size = 25
+    server.sandbox.state.config.page_size_limit = 25
 
 
 async def test_notifications_cancelled_stops_a_fetch_all_over_http() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 from typing import Annotated
@@ -16,7 +15,6 @@ from lsq_mcp.api.endpoints import ActivitiesQuery, get_opportunity, get_tasks_of
 from lsq_mcp.api.models import RawOpportunityDetails, RawTasks
 from lsq_mcp.api.values import iso_utc
 from lsq_mcp.api.walk import (
-    MAX_PAGE_SIZE,
     ProgressCallback,
     as_read,
     fetch_activities,
@@ -122,13 +120,12 @@ async def read_history(
 ) -> HistoryRead:
     """The activities to count, newest first: all of them, or those of `window`, up to `max_activities`.
 
-    A window is read in the largest pages, from the newest to the first past its start
-    (`fetch_window`); the reading is complete when it holds every activity (of the window).
+    Both walks read the largest pages the API allows; a window's stops at its start (`fetch_window`).
+    The reading is complete when it holds every activity (of the window).
     """
     query = ActivitiesQuery(opportunity_id=opportunity_id, page_size=HISTORY_PAGE_SIZE)
     if window is None:
         total, rows = await fetch_activities(conn, query, max_activities, as_read, on_progress)
         return HistoryRead(total, rows, complete=len(rows) >= total)
-    query = replace(query, page_size=MAX_PAGE_SIZE)
     total, rows, more = await fetch_window(conn, query, window, max_activities, as_read, on_progress)
     return HistoryRead(total, rows, complete=not more)

@@ -8,7 +8,7 @@ import pytest
 
 from lsq_mcp.api.models import RawActivitiesPage, RawActivity, RawActivitySetting
 from lsq_mcp.api.values import iso_utc, parse_date, to_int
-from lsq_mcp.api.walk import unseen
+from lsq_mcp.api.walk import Seen
 from lsq_mcp.metadata import field_names
 from lsq_mcp.text import Cap, html_to_text
 from lsq_mcp.tools.activities.result import Condenser, PageRequest
@@ -234,8 +234,9 @@ def test_a_walk_drops_activities_seen_on_an_earlier_page() -> None:
             {"RecordCount": 3, "List": [row(ProspectActivityId="b"), row(ProspectActivityId="c")]}
         ),
     ]
-    seen: set[str] = set()
-    assert [r.id for page in pages for r in unseen(page.rows, seen)] == ["a", "b", "c"]
+    seen = Seen()
+    assert [r.id for page in pages for r in seen.fresh(page.rows)] == ["a", "b", "c"]
+    assert seen.repeated == 1
 
 
 def test_raw_page_tolerates_null_list_and_string_count() -> None:
