@@ -73,7 +73,6 @@ def echoes() -> Iterator[Reply]:
         yield Reply(401, body=json.dumps({"Message": f"Key {key} refused"}).encode())
         yield Reply(429, {"Content-Type": "text/plain"}, f"API calls exceeded the limit, key {key}".encode())
         yield Reply(200, {"Content-Encoding": f"gzip, {key}"}, b"not gzip at all")
-        yield json_reply({"RecordCount": 1, "List": [{"ActivityEvent_Note": {"key": key}}]})
 
 
 async def test_keys_echoed_every_way_never_reach_the_model() -> None:
@@ -97,11 +96,12 @@ async def test_keys_echoed_every_way_never_reach_the_model() -> None:
 
 
 async def test_keys_echoed_in_the_data_of_a_good_answer_never_reach_the_model() -> None:
-    # A successful page whose note, custom field, unreadable date and lead name hold a key (or its
+    # A successful page whose notes, custom field, unreadable date and lead name hold a key (or its
     # upper case, or a piece of it HTML-escaped), as a LeadSquared user could have typed it.
     rows = [
         row(1, ActivityEvent_Note=f"the key is {SECRET_KEY}", mx_Custom_1=ACCESS_KEY.upper()),
         row(2, PACreatedOn={"x": SECRET_KEY}, LeadName=html.escape(ACCESS_KEY[3:15])),
+        row(3, ActivityEvent_Note={"key": ACCESS_KEY}),  # an object where text belongs: read as text
     ]
     with HostileServer(types_or(lambda _: page(rows))) as hostile:
         async with connect_to(hostile) as client:
@@ -112,7 +112,7 @@ async def test_keys_echoed_in_the_data_of_a_good_answer_never_reach_the_model() 
         assert_no_piece_of_a_key(shown, (ACCESS_KEY.upper(), SECRET_KEY.upper()))
     assert "[redacted]" in text_of(result)
     assert result.structured_content is not None
-    assert result.structured_content["returned"] == 2  # the rows stay; only the secrets go
+    assert result.structured_content["returned"] == 3  # the rows stay; only the secrets go
 
 
 def test_the_cli_output_and_logs_never_show_a_key() -> None:
