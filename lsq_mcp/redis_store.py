@@ -7,7 +7,8 @@ redis-py is imported only then.
 Keys, all under `lsq-mcp:{ACCOUNT}:` where ACCOUNT is the first 16 hex digits of the SHA-256 of
 the access key (the key itself never reaches Redis; the braces keep an account's keys in one
 Redis Cluster slot, and different accounts never share a window). A cached value NAME is kept
-under `NAME`, and `NAME:lock` holds a token of the process looking it up (SET NX PX).
+under `NAME`, and `NAME:lock` holds a token of the process looking it up (SET NX PX, a lease that
+process renews).
 
 When Redis cannot be used, calls FAIL CLOSED: no API call is made and the tool answers with an
 error naming Redis at host:port, and one warning is logged per outage. Falling back to pacing
@@ -49,22 +50,42 @@ REDIS_TIMEOUT_SECONDS = 2.0
 PING_SECONDS = 1.0
 # How often a process waiting for another's lookup looks for the result.
 CACHE_POLL_SECONDS = 0.05
+# A lookup's lock lasts this long unless its holder, still looking up, renews it.
+LOCK_LEASE_SECONDS = 3.0
+# No value this server stores is longer (the account's activity types, a type's field names).
+MAX_VALUE_BYTES = 2**20
 # Keys of an idle account are removed this long after their last entry could matter.
 IDLE_MS = 1000
 
-# KEYS: the value, its lock. ARGV: token, lock expiry (ms).
-# Returns {1, json, ms left} = cached; {2} = claimed, this process looks it up; {0} = another is.
+# Redis may be shared with others: what it holds is data, not truth. A value that is no text of ours
+# (another type, or longer than any we store) is not read, and a lock that would outlive its lease
+# (left by a process that died, or set by none of ours) is cut back to it.
+# KEYS: the value, its lock. ARGV: token, lease (ms), the longest value (bytes).
+# Returns {1, text, ms left} = cached; {2} = claimed, this process looks it up; {0} = another is.
 GET_OR_CLAIM = """
-local value = redis.call('GET', KEYS[1])
-if value then return {1, value, redis.call('PTTL', KEYS[1])} end
+if redis.call('TYPE', KEYS[1]).ok == 'string' and redis.call('STRLEN', KEYS[1]) <= tonumber(ARGV[3]) then
+  return {1, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
+end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
+local left = redis.call('PTTL', KEYS[2])
+if left < 0 or left > tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return {0}
 """
 
-# KEYS: the value, its lock. ARGV: token, json ('' = the lookup failed), time-to-live (ms).
+# KEYS: the lock. ARGV: token, lease (ms). The holder, still looking up, extends its lease.
+RENEW = """
+if redis.call('TYPE', KEYS[1]).ok == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: the value, its lock. ARGV: token, text ('' = the lookup failed), time-to-live (ms).
 PUBLISH = """
 if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if redis.call('TYPE', KEYS[2]).ok == 'string' and redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+end
 return 0
 """
 
@@ -99,9 +120,12 @@ class RedisStore:
         password: str | None = None,
         problem: RedisUnavailableError | None = None,
         timeout: float = REDIS_TIMEOUT_SECONDS,
+        hidden: Sequence[str] = (),
     ) -> None:
         self.address = address
         self.namespace = namespace
+        # What no value read from Redis may show: the keys, the MCP token, Redis's password.
+        self.secrets = tuple(hidden)
         # The most any one operation may take, connecting included.
         self.timeout = timeout
         self._redis = redis
@@ -158,7 +182,10 @@ class RedisStore:
             )
         if announce:
             logger.info("Sharing the rate limit through Redis at %s (account %s)", address, namespace)
-        return cls(redis, address=address, namespace=namespace, password=password, timeout=timeout)
+        hidden = (*settings.secrets, *([password] if password else []))
+        return cls(
+            redis, address=address, namespace=namespace, password=password, timeout=timeout, hidden=hidden
+        )
 
     @classmethod
     def _unusable(cls, address: str, namespace: str, reason: str, fix: str) -> RedisStore:
@@ -238,33 +265,66 @@ class RedisStore:
 
 class RedisCache:
     """Values as text in Redis: every process reads one before asking the API for it, and while one
-    process looks it up the others wait for its answer instead of asking too."""
+    process looks it up the others wait for its answer instead of asking too.
 
-    def __init__(self, store: RedisStore, *, lock_seconds: float) -> None:
+    The lookup's lock is a lease of LOCK_LEASE_SECONDS that its holder renews while it looks up: a
+    process that dies mid-lookup holds the others back no longer than that. A value read from Redis
+    is bounded (MAX_VALUE_BYTES) and redacted (`shared_text`) before anything reads it."""
+
+    def __init__(self, store: RedisStore, *, lease: float = LOCK_LEASE_SECONDS) -> None:
         self._store = store
-        # The lookup's lock outlives the longest lookup, so a process dying mid-lookup blocks no one long.
-        self._lock_ms = round(lock_seconds * 1000) + IDLE_MS
+        self._lease_ms = max(round(lease * 1000), 1)
 
     async def get_or_fetch(
         self, name: str, fetch: Callable[[], Awaitable[str]], ttl: float
     ) -> tuple[str, float]:
-        """The value `name` and the seconds it stays fresh: another process's, or else `fetch()`'s,
-        stored for `ttl`."""
+        """The value `name` and the seconds it stays fresh (at most `ttl`): another process's, or else
+        `fetch()`'s, stored for `ttl`."""
         keys = [self._store.key(name), self._store.key(f"{name}:lock")]
         token = secrets.token_hex(8)
         while True:
-            reply = await self._store.run(GET_OR_CLAIM, keys, [token, self._lock_ms])
+            reply = await self._store.run(GET_OR_CLAIM, keys, [token, self._lease_ms, MAX_VALUE_BYTES])
             if reply[0] == 1:
                 left_ms = int(reply[2])
-                return str(reply[1]), left_ms / 1000 if left_ms > 0 else ttl
+                fresh_for = min(left_ms / 1000, ttl) if left_ms > 0 else ttl
+                return shared_text(str(reply[1]), self._store.secrets), fresh_for
             if reply[0] == 2:
                 break
             await anyio.sleep(CACHE_POLL_SECONDS)
         text = ""
         try:
-            text = await fetch()
+            text = await self._fetch_leased(fetch, keys[1], token)
         finally:
             # On failure too: the lock goes, and the next process to ask tries for itself.
             with contextlib.suppress(RedisUnavailableError):
                 await self._store.run(PUBLISH, keys, [token, text, round(ttl * 1000)])
         return text, ttl
+
+    async def _fetch_leased(self, fetch: Callable[[], Awaitable[str]], lock: str, token: str) -> str:
+        """`fetch()`, its lock's lease renewed meanwhile; its failure is raised as it is."""
+        failure: Exception | None = None
+        text = ""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._renew, lock, token)
+            try:
+                text = await fetch()
+            except Exception as exc:  # raised below, not wrapped in the task group's ExceptionGroup
+                failure = exc
+            group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        return text
+
+    async def _renew(self, lock: str, token: str) -> None:
+        """Extend the lease on `lock` while this process looks the value up."""
+        while True:
+            await anyio.sleep(self._lease_ms / 3000)
+            with contextlib.suppress(RedisUnavailableError):
+                await self._store.run(RENEW, [lock], [token, self._lease_ms])
+
+
+def shared_text(text: str, hidden: Sequence[str]) -> str:
+    """A value another process stored in Redis, as this one may read it: what anyone with access to
+    that Redis wrote, so redacted like LeadSquared's answers (its length is bounded by the script
+    that read it; the reader validates its shape)."""
+    return redact(text, hidden)

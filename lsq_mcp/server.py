@@ -30,7 +30,7 @@ from mcp_types import (
 from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
-from lsq_mcp.api.connection import Connection, longest_attempt, longest_call
+from lsq_mcp.api.connection import Connection, longest_attempt
 from lsq_mcp.call_log import logged_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
@@ -292,4 +292,4 @@ def _shared_through_redis(settings: Settings) -> tuple[Limiter | None, SharedCac
 
     store = RedisStore.open(settings)
     limiter = RedisLimiter(store, settings.rate_limit, hold=longest_attempt(settings))
-    return limiter, RedisCache(store, lock_seconds=longest_call(settings))
+    return limiter, RedisCache(store)
