@@ -180,7 +180,8 @@ def _shares_fragment(text: str, key: str) -> bool:
 
 
 def parse_host(value: str, variable: str = "LSQ_HOST") -> str:
-    """Turn `LSQ_HOST` into a base URL: a bare host means https, a URL is used as is."""
+    """Turn `LSQ_HOST` into a base URL: a bare host means https, a URL is used as is, http:// only to
+    a loopback address (both keys travel in every request's headers: never in clear text)."""
     value = value.strip().rstrip("/")
     if "://" in value:
         scheme, rest = value.split("://", 1)
@@ -191,10 +192,36 @@ def parse_host(value: str, variable: str = "LSQ_HOST") -> str:
                 f"{value!r} is not a usable base URL; use a host such as api-in21.leadsquared.com "
                 "or a URL such as http://127.0.0.1:8765",
             )
+        if scheme == "http" and not is_loopback(_url_host(rest)):
+            raise ConfigError(
+                variable,
+                f"{value!r} would send both keys in clear text; use https://{rest} (http:// is for a "
+                "loopback address only, such as http://127.0.0.1:8765)",
+            )
         return f"{scheme}://{rest}"
     if not _HOST_RE.fullmatch(value):
         raise ConfigError(variable, f"{value!r} is not a host name such as api-in21.leadsquared.com")
     return f"https://{value}"
+
+
+def _url_host(rest: str) -> str:
+    """The host of a URL past its `scheme://` (an IPv6 address without its brackets), "" if none."""
+    try:
+        return urlsplit(f"//{rest}").hostname or ""
+    except ValueError:
+        return ""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine's own (127.0.0.0/8, ::1, localhost): for a server, binding it
+    keeps it on this machine; for a URL, what is sent to it never crosses a network."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # any other name may resolve anywhere
 
 
 def parse_rate_limit(value: str, variable: str = "LSQ_RATE_LIMIT") -> RateLimit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def test_defaults() -> None:
         ("api-in21.leadsquared.com", "https://api-in21.leadsquared.com"),
         (" api-us11.leadsquared.com/ ", "https://api-us11.leadsquared.com"),
         ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("http://localhost:8765/", "http://localhost:8765"),
+        ("http://[::1]:8765", "http://[::1]:8765"),
         ("https://proxy.example.com/lsq/", "https://proxy.example.com/lsq"),
         ("HTTPS://api-in21.leadsquared.com", "https://api-in21.leadsquared.com"),
     ],
@@ -72,6 +75,35 @@ def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
     assert caught.value.variable == variable
     assert str(caught.value).startswith(f"{variable}: ")
     assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "http://api-in21.leadsquared.com",
+        "http://10.1.2.3:8080",
+        "http://localhost.example.com",
+        "http://[::2]",
+    ],
+)
+def test_http_to_anything_but_a_loopback_address_is_refused_asking_for_https(host: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"LSQ_HOST": host})
+    assert caught.value.variable == "LSQ_HOST"
+    assert "clear text" in str(caught.value)
+    assert f"https://{host.removeprefix('http://')}" in str(caught.value)
+
+
+@pytest.mark.parametrize("command", [["serve"], ["check"]])
+def test_the_server_and_check_exit_2_on_an_http_host(command: list[str]) -> None:
+    env = {"PATH": "/usr/bin:/bin", "LSQ_HOST": "http://api-in21.leadsquared.com"}
+    env |= {"LSQ_ACCESS_KEY": KEY, "LSQ_SECRET_KEY": KEY[::-1]}
+    done = subprocess.run(
+        [LSQ_MCP, *command], capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 2
+    assert "LSQ_HOST" in done.stdout + done.stderr
+    assert "https://api-in21.leadsquared.com" in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("url", ["localhost:6379", "http://redis:6379", "redis://", "pass@redis"])
