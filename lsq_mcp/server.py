@@ -18,6 +18,7 @@ import httpx2
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     INVALID_PARAMS,
@@ -30,7 +31,7 @@ from mcp_types import (
 from pydantic import Field, ValidationError
 
 from lsq_mcp import __version__
-from lsq_mcp.api.connection import Connection, longest_attempt
+from lsq_mcp.api.connection import Connection, longest_attempt, longest_call
 from lsq_mcp.call_log import logged_call
 from lsq_mcp.errors import LeadSquaredError
 from lsq_mcp.metadata import ActivityFieldNames, ActivityTypeCache, SharedCache
@@ -38,6 +39,7 @@ from lsq_mcp.pacing import Limiter
 from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.redaction import redact, redact_json
 from lsq_mcp.settings import Settings
+from lsq_mcp.stdio import answering_streams
 from lsq_mcp.tools import activity_types, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
 from lsq_mcp.tools.arguments import (
@@ -134,7 +136,13 @@ class LeadSquaredServer(MCPServer[Deps]):
     joined characters its answer kept apart, and that answer was redacted before it was read."""
 
     def __init__(
-        self, tools: list[Tool], lifespan: Lifespan, secrets: tuple[str, ...] = (), reader: Reader = MODEL
+        self,
+        tools: list[Tool],
+        lifespan: Lifespan,
+        secrets: tuple[str, ...] = (),
+        reader: Reader = MODEL,
+        *,
+        drain_seconds: float = 0.0,
     ) -> None:
         super().__init__(
             SERVER_NAME,
@@ -149,6 +157,15 @@ class LeadSquaredServer(MCPServer[Deps]):
         self.secrets = secrets
         # Whom the texts and errors are written for: a model, or a person at the command line.
         self.reader = reader
+        # How long the stdio server, its stdin closed, waits for the calls it read to be answered.
+        self._drain_seconds = drain_seconds
+
+    async def run_stdio_async(self) -> None:
+        """The SDK's stdio server, but every request read is answered before it leaves (`lsq_mcp.stdio`)."""
+        async with stdio_server() as (read_stream, write_stream):
+            incoming, outgoing = answering_streams(read_stream, write_stream, self._drain_seconds)
+            lowlevel = self._lowlevel_server
+            await lowlevel.run(incoming, outgoing, lowlevel.create_initialization_options())
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
@@ -167,12 +184,19 @@ class LeadSquaredServer(MCPServer[Deps]):
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: ToolContext | None = None
     ) -> GetPromptResult | InputRequiredResult:
-        """An unknown prompt or a missing argument is invalid params (-32602) saying which, not a
-        crash with a traceback in the log."""
+        """An unknown prompt, an unknown argument or a missing one is invalid params (-32602) saying
+        which, not a crash with a traceback in the log."""
         prompts = {prompt.name: prompt for prompt in await self.list_prompts()}
         if name not in prompts:
             raise MCPError(INVALID_PARAMS, f"Unknown prompt {name!r}; the prompts are: {', '.join(prompts)}.")
         given = arguments or {}
+        known = [a.name for a in prompts[name].arguments or []]
+        if unknown := sorted(set(given) - set(known)):
+            raise MCPError(
+                INVALID_PARAMS,
+                f"Prompt {name!r} takes no argument {', '.join(map(repr, unknown))}; "
+                f"its arguments are: {', '.join(known)}.",
+            )
         needed = [a.name for a in prompts[name].arguments or [] if a.required and a.name not in given]
         if needed:
             raise MCPError(INVALID_PARAMS, f"Prompt {name!r} needs the argument(s) {', '.join(needed)}.")
@@ -272,7 +296,9 @@ def create_server(
         Tool.from_function(function, title=title, description=description, annotations=READ_ONLY)
         for function, title, description in TOOLS
     ]
-    server = LeadSquaredServer(tools, lifespan, settings.secrets, reader)
+    server = LeadSquaredServer(
+        tools, lifespan, settings.secrets, reader, drain_seconds=longest_call(settings)
+    )
     server.prompt(
         title="Deal history",
         description="Summarise what happened on one deal (named as people name it, or by its id) and what "

@@ -128,6 +128,7 @@ async def test_prompt_errors_are_invalid_params_without_a_traceback(sandbox: San
             ("no_such_prompt", {"opportunity_id": OPP_BIG}, "deal_history"),
             ("deal_history", {"opportunity_id": " \n "}, "opportunity_id: must be 1 to 200 characters"),
             ("deal_history", {"opportunity_id": "x" * 201}, "opportunity_id: must be 1 to 200 characters"),
+            ("deal_history", {"opportunity_id": OPP_BIG, "colour": "red"}, "'colour'"),
         ]:
             with pytest.raises(MCPError) as caught:
                 await client.get_prompt(name, arguments)
@@ -136,6 +137,36 @@ async def test_prompt_errors_are_invalid_params_without_a_traceback(sandbox: San
         prompt = await client.get_prompt("deal_history", {"opportunity_id": OPP_BIG})
         assert OPP_BIG in str(prompt.messages[0].content)
     assert "Traceback" not in log.read_text()
+
+
+def test_every_call_read_before_stdin_closes_is_answered(sandbox: SandboxServer) -> None:
+    """`lsq-mcp < requests.jsonl`: the server reads every line, stdin ends, and each call still gets
+    its answer before the server leaves."""
+    sandbox.state.config = SandboxConfig(rate_limit=None, latency=0.3)
+    calls = [
+        {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {"name": TOOL, "arguments": arguments}}
+        for n, arguments in enumerate(
+            [{"opportunity_id": OPP_BIG, "page_size": n} for n in (1, 2, 3)] + [{"opportunity_id": "x"}],
+            start=2,
+        )
+    ]
+    prompt = {"jsonrpc": "2.0", "id": 9, "method": "prompts/get", "params": {"name": "deal_history"}}
+    lines = [INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *calls, prompt]
+    done = subprocess.run(
+        [LSQ_MCP],
+        input="".join(json.dumps(line) + "\n" for line in lines),
+        env=env_for(sandbox),
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+    )
+    answers = {answer["id"]: answer for answer in map(json.loads, done.stdout.splitlines()) if "id" in answer}
+    assert sorted(answers) == [1, 2, 3, 4, 5, 9], done.stderr
+    assert [answers[n]["result"]["structuredContent"]["returned"] for n in (2, 3, 4)] == [1, 2, 3]
+    assert answers[5]["result"]["isError"] is True
+    assert answers[9]["error"]["code"] == INVALID_PARAMS
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

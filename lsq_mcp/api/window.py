@@ -24,8 +24,15 @@ class Window:
 def parse_edge(text: str, *, end_of_day: bool) -> datetime:
     """An ISO 8601 date (`2025-03-01`: the start of that day, or its last second with `end_of_day`)
     or date-time (`2025-03-01T09:30:00Z`; an offset is honoured, none means UTC), in UTC.
-    Raises ValueError for anything else."""
-    text = text.strip()
+    Raises ValueError for anything else, a moment that is no date in UTC included
+    (`0001-01-01T00:00:00+01:00`)."""
+    try:
+        return _parse_edge(text.strip(), end_of_day=end_of_day)
+    except OverflowError:
+        raise ValueError(text) from None
+
+
+def _parse_edge(text: str, *, end_of_day: bool) -> datetime:
     if len(text) == 10:
         day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
         return day + timedelta(days=1, microseconds=-1) if end_of_day else day

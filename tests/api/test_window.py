@@ -121,6 +121,8 @@ async def test_an_empty_window(sandbox: SandboxServer) -> None:
         ({"since": "2025-03-01", "until": "2025-02-01"}, ["since (2025-03-01) is after until (2025-02-01)"]),
         ({"since": "2025-03-01", "sort_column": "Score"}, ["sort_column", "window", "'Score'"]),
         ({"until": 20250301}, ["until"]),
+        ({"since": "0001-01-01T00:00:00+01:00"}, ["since", "ISO 8601", "'0001-01-01T00:00:00+01:00'"]),
+        ({"until": "9999-12-31T23:00:00-01:00"}, ["until", "'9999-12-31T23:00:00-01:00'"]),
     ],
 )
 async def test_a_window_that_cannot_be_read_is_refused_before_any_call(
