@@ -26,11 +26,13 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
 
+from lsq_mcp.concurrency import run_beside
 from lsq_mcp.errors import RedisUnavailableError, cause_chain, connection_failure
 from lsq_mcp.redaction import redact
 from lsq_mcp.settings import Settings
@@ -120,12 +122,9 @@ class RedisStore:
         password: str | None = None,
         problem: RedisUnavailableError | None = None,
         timeout: float = REDIS_TIMEOUT_SECONDS,
-        hidden: Sequence[str] = (),
     ) -> None:
         self.address = address
         self.namespace = namespace
-        # What no value read from Redis may show: the keys, the MCP token, Redis's password.
-        self.secrets = tuple(hidden)
         # The most any one operation may take, connecting included.
         self.timeout = timeout
         self._redis = redis
@@ -182,10 +181,7 @@ class RedisStore:
             )
         if announce:
             logger.info("Sharing the rate limit through Redis at %s (account %s)", address, namespace)
-        hidden = (*settings.secrets, *([password] if password else []))
-        return cls(
-            redis, address=address, namespace=namespace, password=password, timeout=timeout, hidden=hidden
-        )
+        return cls(redis, address=address, namespace=namespace, password=password, timeout=timeout)
 
     @classmethod
     def _unusable(cls, address: str, namespace: str, reason: str, fix: str) -> RedisStore:
@@ -271,8 +267,12 @@ class RedisCache:
     process that dies mid-lookup holds the others back no longer than that. A value read from Redis
     is bounded (MAX_VALUE_BYTES) and redacted (`shared_text`) before anything reads it."""
 
-    def __init__(self, store: RedisStore, *, lease: float = LOCK_LEASE_SECONDS) -> None:
+    def __init__(
+        self, store: RedisStore, hidden: Sequence[str], *, lease: float = LOCK_LEASE_SECONDS
+    ) -> None:
         self._store = store
+        # What no value read from Redis may show: the keys, the MCP token.
+        self._hidden = tuple(hidden)
         self._lease_ms = max(round(lease * 1000), 1)
 
     async def get_or_fetch(
@@ -287,7 +287,7 @@ class RedisCache:
             if reply[0] == 1:
                 left_ms = int(reply[2])
                 fresh_for = min(left_ms / 1000, ttl) if left_ms > 0 else ttl
-                return shared_text(str(reply[1]), self._store.secrets), fresh_for
+                return shared_text(str(reply[1]), self._hidden), fresh_for
             if reply[0] == 2:
                 break
             await anyio.sleep(CACHE_POLL_SECONDS)
@@ -301,19 +301,8 @@ class RedisCache:
         return text, ttl
 
     async def _fetch_leased(self, fetch: Callable[[], Awaitable[str]], lock: str, token: str) -> str:
-        """`fetch()`, its lock's lease renewed meanwhile; its failure is raised as it is."""
-        failure: Exception | None = None
-        text = ""
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._renew, lock, token)
-            try:
-                text = await fetch()
-            except Exception as exc:  # raised below, not wrapped in the task group's ExceptionGroup
-                failure = exc
-            group.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
-        return text
+        """`fetch()`, its lock's lease renewed meanwhile."""
+        return await run_beside(fetch, partial(self._renew, lock, token))
 
     async def _renew(self, lock: str, token: str) -> None:
         """Extend the lease on `lock` while this process looks the value up."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -51,6 +52,7 @@ from lsq_mcp.tools.arguments import (
 )
 from lsq_mcp.tools.context import Deps, ToolContext
 from lsq_mcp.tools.find import tool as find
+from lsq_mcp.tools.progress import with_progress
 from lsq_mcp.tools.summary import tool as summary
 
 logger = logging.getLogger(__name__)
@@ -170,15 +172,18 @@ class LeadSquaredServer(MCPServer[Deps]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
     ) -> CallToolResult | InputRequiredResult:
-        with logged_call(name, arguments) as call:
+        with logged_call(name, arguments) as logged:
             try:
                 if (unknown := self._unknown_arguments(name, arguments)) is not None:
                     raise unknown
-                result = await super().call_tool(name, arguments, context)
+                call = partial(super().call_tool, name, arguments, context)
+                result = await (call() if context is None else with_progress(context, call))
             except (ToolError, InvalidArgumentError) as exc:
                 result = _error_result(name, exc, self.reader)
             failed = isinstance(result, CallToolResult) and result.is_error
-            call.outcome = f"error {(result.meta or {}).get(ERROR_KIND_META, '')}".strip() if failed else "ok"
+            logged.outcome = (
+                f"error {(result.meta or {}).get(ERROR_KIND_META, '')}".strip() if failed else "ok"
+            )
             return _redacted(result, self.secrets) if isinstance(result, CallToolResult) else result
 
     async def get_prompt(
@@ -318,4 +323,4 @@ def _shared_through_redis(settings: Settings) -> tuple[Limiter | None, SharedCac
 
     store = RedisStore.open(settings)
     limiter = RedisLimiter(store, settings.rate_limit, hold=longest_attempt(settings))
-    return limiter, RedisCache(store)
+    return limiter, RedisCache(store, settings.secrets)

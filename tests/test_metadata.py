@@ -168,7 +168,7 @@ async def test_a_store_that_cannot_be_read_is_looked_up_again(
     store = RedisStore.open(settings)
     db.set(store.key("activity-setting:22"), '{"Fields": "not a list"}', px=60_000)
     async with Connection(settings, limiter=RedisLimiter(store, settings.rate_limit, hold=5)) as conn:
-        names = ActivityFieldNames(conn, shared=RedisCache(store))
+        names = ActivityFieldNames(conn, shared=RedisCache(store, settings.secrets))
         assert (await names.names({22}))[22]["mx_Custom_1"] == "Call Duration"
     await store.aclose()
     assert settings_asked(sandbox) == [22]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -47,6 +49,18 @@ ATTEMPT_SLACK_SECONDS = 10.0
 # The most of one answer this server reads, as sent and once decompressed: a page of 1,000 activities
 # with long notes is a few MB; past this, reading stops (an endless body, a gzip bomb).
 MAX_ANSWER_BYTES = 32 * 2**20
+
+
+class Waiting:
+    """How many calls made in one context (a tool call, and the tasks it starts: they share it) wait
+    for a place under the rate limit right now, for whoever tells the client what is going on."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+
+# Set by whoever wants to know (`lsq_mcp.tools.progress`); unset, nobody counts.
+WAITING: ContextVar[Waiting | None] = ContextVar("lsq_mcp_waiting", default=None)
 
 
 def longest_call(settings: Settings) -> float:
@@ -133,7 +147,7 @@ class Connection:
             try:
                 # The slot covers the exchange only: reading the answer is not LeadSquared's time.
                 progress.queued = True
-                async with self.limiter.slot():
+                async with _place(self.limiter):
                     progress.queued, progress.sent = False, True
                     status, headers, content = await self._exchange(method, path, params, json)
                 return read_answer(
@@ -204,6 +218,21 @@ class Connection:
                 follow_redirects=False,
             )
         return self._http
+
+
+@asynccontextmanager
+async def _place(limiter: Limiter) -> AsyncIterator[None]:
+    """A place under the rate limit, held while the call runs; counted in `WAITING` until had."""
+    waiting = WAITING.get()
+    async with AsyncExitStack() as stack:
+        if waiting is not None:
+            waiting.calls += 1
+        try:
+            await stack.enter_async_context(limiter.slot())
+        finally:
+            if waiting is not None:
+                waiting.calls -= 1
+        yield
 
 
 class _Progress:

@@ -5,7 +5,6 @@ The server's lifespan builds one `Deps` that every call shares (`lsq_mcp.server`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +32,3 @@ ToolContext = Context[Deps, Any]
 def deps_of(ctx: ToolContext) -> Deps:
     """The dependencies of the call `ctx` belongs to."""
     return ctx.request_context.lifespan_context
-
-
-def page_progress(ctx: ToolContext) -> Callable[[int, int], Awaitable[None]]:
-    """Report a walk's progress to the client, a page at a time (MCP progress notifications)."""
-
-    async def progress(done: int, planned: int) -> None:
-        await ctx.report_progress(done, planned, f"page {done} of {planned}")
-
-    return progress

@@ -413,7 +413,7 @@ async def test_processes_look_activity_types_up_once_between_them(
         store = RedisStore.open(settings)
         client = Connection(settings, limiter=RedisLimiter(store, settings.rate_limit, hold=5))
         clients.append(client)
-        caches.append(ActivityTypeCache(client, shared=RedisCache(store)))
+        caches.append(ActivityTypeCache(client, shared=RedisCache(store, settings.secrets)))
     answers: list[int] = []
 
     async def ask(cache: ActivityTypeCache) -> None:
@@ -435,7 +435,7 @@ async def test_a_failed_lookup_lets_the_next_process_try(
     settings = Settings.from_env(env_for(sandbox, LSQ_REDIS_URL=redis_url, LSQ_SECRET_KEY="wrong"))
     store = RedisStore.open(settings)
     client = Connection(settings, limiter=RedisLimiter(store, settings.rate_limit, hold=5))
-    cache = ActivityTypeCache(client, shared=RedisCache(store))
+    cache = ActivityTypeCache(client, shared=RedisCache(store, settings.secrets))
     with pytest.raises(LeadSquaredError):
         await cache.types()
     await client.aclose()
@@ -445,5 +445,5 @@ async def test_a_failed_lookup_lets_the_next_process_try(
     store = RedisStore.open(right)
     client = Connection(right, limiter=RedisLimiter(store, right.rate_limit, hold=5))
     with anyio.fail_after(2):
-        assert await ActivityTypeCache(client, shared=RedisCache(store)).types()
+        assert await ActivityTypeCache(client, shared=RedisCache(store, settings.secrets)).types()
     await client.aclose()

@@ -137,7 +137,9 @@ async def test_a_lookup_keeps_its_lock_for_as_long_as_it_takes(
     for _ in range(2):
         store = RedisStore.open(settings)
         connections.append(Connection(settings, limiter=RedisLimiter(store, settings.rate_limit, hold=5)))
-        caches.append(ActivityTypeCache(connections[-1], shared=RedisCache(store, lease=0.3)))
+        caches.append(
+            ActivityTypeCache(connections[-1], shared=RedisCache(store, settings.secrets, lease=0.3))
+        )
     async with anyio.create_task_group() as group:
         group.start_soon(caches[0].types)
         await anyio.sleep(0.2)

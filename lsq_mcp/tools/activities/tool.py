@@ -26,7 +26,8 @@ from lsq_mcp.tools.arguments import (
     read_window,
 )
 from lsq_mcp.tools.base_result import Absent, Json, call_tool_result
-from lsq_mcp.tools.context import Deps, ToolContext, deps_of, page_progress
+from lsq_mcp.tools.context import Deps, ToolContext, deps_of
+from lsq_mcp.tools.progress import page_progress
 
 TITLE = "Get opportunity activities"
 DESCRIPTION = """\

@@ -26,8 +26,9 @@ from lsq_mcp.errors import ApiError
 from lsq_mcp.metadata import NAMES_WAIT_SECONDS
 from lsq_mcp.tools.arguments import MaxActivities, OpportunityId, Since, Until, read_window
 from lsq_mcp.tools.base_result import call_tool_result
-from lsq_mcp.tools.context import ToolContext, deps_of, page_progress
+from lsq_mcp.tools.context import ToolContext, deps_of
 from lsq_mcp.tools.opportunity import condense_opportunity
+from lsq_mcp.tools.progress import page_progress
 from lsq_mcp.tools.summary.digest import render_digest
 from lsq_mcp.tools.summary.result import (
     HistoryRead,
