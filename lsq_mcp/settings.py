@@ -315,17 +315,6 @@ def parse_secure_url(variable: str, value: str) -> str:
     return value
 
 
-def is_loopback(host: str) -> bool:
-    """Whether binding `host` keeps the server on this machine (127.0.0.0/8, ::1, localhost)."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False  # any other name may resolve anywhere
-
-
 def _split(value: str | None, separator: str) -> tuple[str, ...]:
     """Comma- or space-separated values, each stripped, none empty."""
     return tuple(part.strip() for part in (value or "").split(separator) if part.strip())
