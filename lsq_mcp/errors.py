@@ -89,14 +89,16 @@ class LeadSquaredError(Exception):
 
 
 class NotConfiguredError(LeadSquaredError):
-    def __init__(self, missing: list[str]) -> None:
-        self.missing = missing
+    """`problems`: each key variable not set, and why (`Settings.key_problems`)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
         super().__init__(self.describe())
 
     def describe(self) -> str:
         return (
-            f"LeadSquared keys are not configured: set {' and '.join(self.missing)} in the MCP server's "
-            "environment (LeadSquared → My Profile → Settings → API and Webhooks), "
+            f"LeadSquared keys are not configured: {'; '.join(self.problems)}. Set them in the MCP "
+            "server's environment (LeadSquared → My Profile → Settings → API and Webhooks), "
             "or run it with --demo to try the sandbox."
         )
 

@@ -29,12 +29,17 @@ _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?|\.\d+)\s*$")
 _HOST_PATTERN_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::(\d{1,5}|\*))?$")
 # A key not filled in yet: the example configuration's `your-access-key` / `your-secret-key` (and the
 # older `u$r-your-access-key`) in any case or separator, with or without brackets (`<your access key>`),
-# a row of x, * or dots, or a template variable left unexpanded (`${user_config.access_key}`).
+# a row of x, * or dots, the README's own `u$r...`, a pair of quotes standing for nothing, or a
+# variable left unexpanded (`${user_config.access_key}`, `$LSQ_ACCESS_KEY`).
 _PLACEHOLDER_RE = re.compile(
     r"^[<\[{(\"']*(?:u\$r[-_ ]?)?(?:your|my|the)?[-_ ]?(?:leadsquared|lsq)?[-_ ]?(?:access|secret)[-_ ]?key"
-    r"(?:[-_ ]?here)?[>\]})\"']*$|^<.*>$|^\$\{.*\}$|^(?:x{3,}|\*{3,}|\.{3,}|…+)$",
+    r"(?:[-_ ]?here)?[>\]})\"']*$|^<.*>$|^\$\{.*\}$|^\$[A-Za-z_]\w*$|^(?:x{3,}|\*{3,}|\.{3,}|…+)$"
+    r"|^u\$r(?:\.{2,}|…+)$|^(?:''|\"\")$",
     re.IGNORECASE,
 )
+# LeadSquared's access keys start with `u$r`: in a shell, unquoted or in double quotes, `$r…` is read
+# as a variable and `u$r3b8f…` becomes `u`. A value this short that does not start so was cut.
+SHELL_CUT_KEY_LENGTH = 16
 KEYS_PAGE = "LeadSquared → My Profile → Settings → API and Webhooks"
 
 
@@ -94,6 +99,21 @@ class Settings:
     @property
     def has_keys(self) -> bool:
         return bool(self.access_key and self.secret_key)
+
+    def key_state(self, variable: str) -> str:
+        """What is wrong with key variable `variable`, not set, in the words every message uses."""
+        return "holds a placeholder, not a key" if variable in self.placeholder_keys else "is not set"
+
+    @property
+    def key_problems(self) -> list[str]:
+        """Each key variable not set, and why: `LSQ_ACCESS_KEY holds a placeholder, not a key`."""
+        return [f"{variable} {self.key_state(variable)}" for variable in self.missing_keys]
+
+    @property
+    def access_key_cut_by_the_shell(self) -> bool:
+        """Whether the access key looks cut by a shell (`u` from an unquoted `u$r…`)."""
+        key = self.access_key
+        return key is not None and not key.startswith("u$r") and len(key) < SHELL_CUT_KEY_LENGTH
 
     @property
     def missing_keys(self) -> list[str]:

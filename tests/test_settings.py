@@ -214,7 +214,8 @@ async def test_the_stdio_server_starts_with_placeholders_and_calls_say_what_to_s
         errlog.seek(0)
         warnings = [line for line in errlog.read().splitlines() if "WARNING" in line]
     assert result.is_error
-    assert "LSQ_ACCESS_KEY and LSQ_SECRET_KEY" in text_of(result)
+    said = "LSQ_ACCESS_KEY holds a placeholder, not a key; LSQ_SECRET_KEY holds a placeholder, not a key"
+    assert said in text_of(result)
     assert "API and Webhooks" in text_of(result)
     assert len(warnings) == 1
     assert "LSQ_ACCESS_KEY" in warnings[0]

@@ -124,7 +124,7 @@ class Connection:
     ) -> T:
         """Make one API call, paced and retried; `parse` turns the JSON answer into what the caller wants."""
         if not self.settings.has_keys:
-            raise NotConfiguredError(self.settings.missing_keys)
+            raise NotConfiguredError(self.settings.key_problems)
         progress = _Progress()
         try:
             with anyio.fail_after(self.longest_call):

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
+from lsq_mcp.errors import NotConfiguredError
 from lsq_mcp.settings import Settings
 
 logger = logging.getLogger("lsq_mcp")
@@ -18,10 +19,8 @@ def account(settings: Settings, demo: bool) -> Iterator[Settings]:
     """The settings to use: as configured, or pointed at an in-process sandbox with `--demo`."""
     if not demo:
         if not settings.has_keys:
-            logger.warning(
-                "%s not set: every tool call will fail until they are (or run with --demo)",
-                " and ".join(settings.missing_keys),
-            )
+            # The words of the tool error every call will answer, said once as the server starts.
+            logger.warning("%s Until then, every tool call fails.", NotConfiguredError(settings.key_problems))
         yield settings
         return
     from lsq_mcp.sandbox import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxServer

@@ -134,6 +134,8 @@ def read_configuration(env: Mapping[str, str], demo: bool) -> tuple[Settings | N
             for variable in settings.missing_keys
             if variable not in reported
         ]
+        if settings.access_key_cut_by_the_shell:
+            problems.append(failed("configuration", SHELL_CUT, EXIT_USAGE))
     if problems:
         return None, problems
     given = [name for name in VARIABLES if env.get(name, "").strip()]
@@ -146,8 +148,15 @@ def read_configuration(env: Mapping[str, str], demo: bool) -> tuple[Settings | N
 
 
 def _key_not_set(variable: str, settings: Settings) -> str:
-    state = "holds a placeholder, not a key" if variable in settings.placeholder_keys else "is not set"
+    state = settings.key_state(variable)
     return f"{variable} {state}: paste your key from {KEYS_PAGE} (or try the sandbox: lsq-mcp check --demo)"
+
+
+SHELL_CUT = (
+    "LSQ_ACCESS_KEY does not look like an access key: LeadSquared's start with u$r and are longer. A "
+    "shell reads an unquoted (or double-quoted) u$r… as u followed by the variable $r…: put the key in "
+    "single quotes, LSQ_ACCESS_KEY='u$r…'"
+)
 
 
 async def _check_services(settings: Settings, demo: bool) -> list[Line]:

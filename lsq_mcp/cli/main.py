@@ -23,6 +23,7 @@ from lsq_mcp.cli.tool_commands import (
     add_tool_commands,
     print_tool_result,
 )
+from lsq_mcp.errors import NotConfiguredError
 from lsq_mcp.logs import configure_logging
 from lsq_mcp.settings import ConfigError, Settings
 
@@ -90,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_http(settings, demo, args) if over_http else serve_stdio(settings, demo)
     # A command's answer says what went wrong itself: its log lines would only say it twice.
     configure_logging(settings.secrets, logging.WARNING)
+    if not (demo or settings.has_keys):
+        # Said once, before the account's warning would say it too.
+        print(f"lsq-mcp: {NotConfiguredError(settings.key_problems)}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         with account(settings, demo) as settings:
             return anyio.run(print_tool_result, settings, args)

@@ -173,10 +173,6 @@ async def print_tool_result(settings: Settings, args: argparse.Namespace) -> int
     from lsq_mcp.tools.arguments import InvalidArgumentError
 
     make_arguments: Callable[[argparse.Namespace], dict[str, Any]] = args.arguments
-    if not settings.has_keys:
-        # The tool would say the same; without keys this command is a configuration error.
-        print(f"lsq-mcp: {NotConfiguredError(settings.missing_keys)}", file=sys.stderr)
-        return EXIT_USAGE
     try:
         arguments = make_arguments(args)
     except UsageError as exc:
