@@ -117,7 +117,7 @@ def deal_history(
         str,
         Field(
             description="The deal: the opportunity's GUID, or what people call it "
-            '(e.g. "gold coast cocoa expansion", "Ngozi").'
+            f'(e.g. "gold coast cocoa expansion", "Ngozi"); 1 to {MAX_QUERY_LENGTH} characters.'
         ),
     ],
 ) -> str:

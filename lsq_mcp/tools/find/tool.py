@@ -42,8 +42,7 @@ async def find_opportunities(
         Annotated[str, constrained("query")] | Absent,
         argument(
             "query",
-            "What the user calls the deal, as typed: a person, a company, an email address, a phone "
-            "number or a GUID, then perhaps words of the deal's name.",
+            "What the user calls the deal, as they typed it.",
             optional=True,
         ),
     ] = None,
