@@ -50,9 +50,19 @@ def shown(value: str, cap: int, *, lines: bool = False) -> str:
         else:
             value = one_line(value)
     value = value.strip()
-    if len(value) <= cap:
+    if len(value) <= cap or _cut_before(value, cap):
         return value
     return f"{value[:cap].rstrip()}…[+{len(value) - cap:,} chars]"
+
+
+_MARKER_COUNT = re.compile(r"[0-9,]+ chars\]")
+
+
+def _cut_before(value: str, cap: int) -> bool:
+    """Whether `value` was cut to `cap` already, marker and all (a name read back from Redis, say):
+    cut again, it would lose what its marker says."""
+    head, marker, count = value.rpartition("…[+")
+    return bool(marker) and len(head) <= cap and _MARKER_COUNT.fullmatch(count) is not None
 
 
 def one_line(value: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lsq_mcp.text import Cap
+from lsq_mcp.text import Cap, shown
 from lsq_mcp.tokens import estimate_tokens
 from lsq_mcp.tools.activities.timeline import TEXT_BUDGET
 from tests.conftest import TOOL, structured, text_of
@@ -291,3 +291,10 @@ async def test_a_thousand_leads_and_types_leave_room_for_the_activities() -> Non
     assert estimate_tokens(text) <= TEXT_BUDGET
     assert len(re.findall(r"^10:00 ", text, re.MULTILINE)) >= 20, text[:3000]
     assert len(structured(result)["leads"]) == 1000
+
+
+def test_a_value_is_cut_once_whatever_reads_it_again() -> None:
+    # A display name cut when read is stored in Redis so, and read back by another process.
+    once = shown("N" * 8_000_000 + "\n", Cap.NAME)
+    assert once == "N" * Cap.NAME + "…[+7,999,800 chars]"
+    assert shown(once, Cap.NAME) == once
