@@ -114,7 +114,8 @@ def redact_json(data: Any, secrets: Iterable[str]) -> Any:
     """`data` (what JSON holds: dicts, lists, strings, numbers) with every string redacted, keys
     included; `data` itself when none may hold a piece. Looked at as one JSON text first, the cheap
     way: each string's characters, or their JSON escapes (which `redact` reads), are in it, so a
-    string that may hold a piece makes the text look so too."""
+    string that may hold a piece makes the text look so too. When no piece is in it as is, only the
+    strings that hold what may start another reading (`_SUSPECT`) are read closely."""
     secrets = tuple(secrets)
     pieces = _pieces(secrets)
     if pieces is None:
@@ -122,17 +123,25 @@ def redact_json(data: Any, secrets: Iterable[str]) -> Any:
     try:
         written = _JSON.dump_json(data)
     except ValueError:  # a lone surrogate, which UTF-8 cannot hold: every string is read closely
-        return _redacted(data, secrets)
-    return _redacted(data, secrets) if pieces.may_be_in_bytes(written, tags=True) else data
+        return _redacted(data, secrets, None)
+    if not pieces.may_be_in_bytes(written, tags=True):
+        return data
+    return _redacted(data, secrets, None if pieces.as_is_in_bytes(written) else _SUSPECT)
 
 
-def _redacted(data: Any, secrets: tuple[str, ...]) -> Any:
+# What a string must hold to spell a piece other than as is: the start of a tag or an escape, a
+# quote (which JSON escapes), or a character read as an ASCII letter.
+_SUSPECT = re.compile('[<&%\\\\"\u0130\u212a]')
+
+
+def _redacted(data: Any, secrets: tuple[str, ...], suspect: re.Pattern[str] | None) -> Any:
+    """`data` with its strings redacted: all of them, or those `suspect` finds something in."""
     if isinstance(data, str):
-        return redact(data, secrets)
+        return redact(data, secrets) if suspect is None or suspect.search(data) else data
     if isinstance(data, dict):
-        return {redact(str(k), secrets): _redacted(v, secrets) for k, v in data.items()}
+        return {_redacted(str(k), secrets, suspect): _redacted(v, secrets, suspect) for k, v in data.items()}
     if isinstance(data, list):
-        return [_redacted(item, secrets) for item in data]
+        return [_redacted(item, secrets, suspect) for item in data]
     return data
 
 
@@ -156,12 +165,16 @@ class _Pieces:
     # `_TO_ASCII`'s characters that stand for a secret's letter, in UTF-8: `bytes.lower` keeps them.
     non_ascii: tuple[bytes, ...]
 
+    def as_is_in_bytes(self, content: bytes) -> bool:
+        """Whether UTF-8 `content` holds a piece as is, in any ASCII case."""
+        return bool(self.finder.find_matches_as_indexes(content.lower()))
+
     def may_be_in_bytes(self, content: bytes, *, tags: bool = False) -> bool:
         """Whether UTF-8 `content` may hold a piece: one as is, or an escape of a secret's character,
         or with `tags` a tag or an escape of `<` or `>`. A quick look, as bytes, before the text is
         searched where a piece may be (`regions`)."""
         return (
-            bool(self.finder.find_matches_as_indexes(content.lower()))
+            self.as_is_in_bytes(content)
             or any(char in content for char in self.non_ascii)
             or (tags and _TAG_BYTES.search(content) is not None)
             or any(

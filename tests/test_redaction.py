@@ -259,3 +259,15 @@ def test_redact_json_redacts_every_string_and_key_and_returns_clean_data_as_is()
     assert redact_json(clean, ["abcdefgh"]) is clean  # the quick look finds nothing to read closely
     tagged = {"a": ["<b>bold</b> &amp; 100%25", "\\u0041"]}
     assert redact_json(tagged, ["abcdefgh"]) == tagged
+
+
+def test_redact_json_reads_closely_every_string_that_may_spell_a_piece() -> None:
+    # A tag elsewhere sends the result to the close look; JSON escapes a secret's quote, so the
+    # string holding it is among those read, though it holds no tag and no escape.
+    data = {"a": 'x abc"defgh y', "b": ["<i>plain</i>"], "c": "ab&#99;defgh"}
+    assert redact_json(data, ['abc"defgh']) == {
+        "a": "x [redacted] y",
+        "b": ["<i>plain</i>"],
+        "c": "ab&#99;defgh",
+    }
+    assert redact_json(data, ["abcdefgh"])["c"] == "[redacted]"
