@@ -9,6 +9,7 @@ whose `_meta` names its kind (`ERROR_KIND_META`) for programs such as the CLI.
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
@@ -24,6 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import (
     INVALID_PARAMS,
     CallToolResult,
+    ContentBlock,
     GetPromptResult,
     InputRequiredResult,
     TextContent,
@@ -251,15 +253,20 @@ def error_kind(error: type[Exception]) -> str:
 
 
 def _redacted(result: CallToolResult, secrets: tuple[str, ...]) -> CallToolResult:
-    """`result` with no piece of a secret in its text or its structured content."""
-    content = [
-        block.model_copy(update={"text": redact(block.text, secrets)})
-        if isinstance(block, TextContent)
-        else block
-        for block in result.content
-    ]
+    """`result` with no piece of a secret in its text or its structured content (itself, not a copy,
+    when it holds none: `redact` and `redact_json` then give back what they were given)."""
+    content = [_redacted_block(block, secrets) for block in result.content]
     structured = redact_json(result.structured_content, secrets)
+    if structured is result.structured_content and all(map(operator.is_, content, result.content)):
+        return result
     return result.model_copy(update={"content": content, "structured_content": structured})
+
+
+def _redacted_block(block: ContentBlock, secrets: tuple[str, ...]) -> ContentBlock:
+    if not isinstance(block, TextContent):
+        return block
+    text = redact(block.text, secrets)
+    return block if text is block.text else block.model_copy(update={"text": text})
 
 
 def _failure(exc: Exception, reader: Reader) -> Exception:
