@@ -57,8 +57,7 @@ class CallProgress:
     def _waiting_for(self) -> str:
         if self.waiting.calls:
             limit = deps_of(self._ctx).conn.limiter.limit
-            calls = "1 call" if limit.calls == 1 else f"{limit.calls} calls"
-            return f"waiting for a turn under the rate limit ({calls} per {limit.seconds:g} s)"
+            return f"waiting for a turn under the rate limit ({limit.words})"
         return "waiting for LeadSquared's answer"
 
     async def _say(self, progress: float, message: str) -> None:

@@ -32,7 +32,7 @@ async def test_a_call_waiting_its_turn_under_the_rate_limit_says_so(sandbox: San
             )
     structured(result)
     assert updates, "the client heard nothing while the call waited"
-    assert updates[0][2] == "waiting for a turn under the rate limit (1 call per 3 s)"
+    assert updates[0][2] == "waiting for a turn under the rate limit (1 call per 3 seconds)"
     progress = [update[0] for update in updates]
     assert progress == sorted(set(progress)), "each notification's progress is higher than the last"
 
@@ -60,7 +60,7 @@ async def test_a_walk_tells_its_pages_and_its_waits_in_one_rising_sequence() -> 
     messages = [update[2] for update in updates]
     assert "page 1 of 2" in messages
     assert "page 2 of 2" in messages
-    assert "waiting for a turn under the rate limit (1 call per 2.5 s)" in messages
+    assert "waiting for a turn under the rate limit (1 call per 2.5 seconds)" in messages
     progress = [update[0] for update in updates]
     assert progress == sorted(set(progress)), "each notification's progress is higher than the last"
     assert HEARTBEAT_SECONDS < 5, "within the shortest silence clients are known to give up after"
