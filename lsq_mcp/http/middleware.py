@@ -155,10 +155,11 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    """`body` as a JSON object, or {} (the SDK answers what is not one)."""
+    """`body` as a JSON object, or {} (the SDK answers what is not one: malformed, or nested deeper
+    than Python's stack allows, which its own parser refuses with a 400)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import math
 import re
 from urllib.parse import urlsplit
@@ -104,12 +105,26 @@ def token_weakness(token: str) -> str | None:
 
 
 def token_bits(token: str) -> int:
-    """A generous estimate of a token's randomness: its length times the bits of the smallest
-    alphabet its characters come from (hex, then letters and digits, then printable ASCII)."""
+    """A generous estimate of a token's randomness: the bits of the smallest alphabet its characters
+    come from (hex, then letters and digits, then printable ASCII) for each character that cannot be
+    guessed from the ones before it. A token that repeats itself counts once (`Passw0rd!Passw0rd!`
+    as `Passw0rd!`), and a run that goes on a step at a time (`0123`, `abcd`, `zzzz`) as its first
+    two characters."""
     if all(c in "0123456789abcdef" for c in token) or all(c in "0123456789ABCDEF" for c in token):
         alphabet = 16
     elif token.isalnum():
         alphabet = 62
     else:
         alphabet = 94
-    return int(len(token) * math.log2(alphabet))
+    unit = _repeated_unit(token)
+    steps = [ord(b) - ord(a) for a, b in itertools.pairwise(unit)]
+    guessable = sum(1 for before, step in itertools.pairwise(steps) if step == before and abs(step) <= 1)
+    return int((len(unit) - guessable) * math.log2(alphabet))
+
+
+def _repeated_unit(token: str) -> str:
+    """The shortest piece that `token` is made of, repeated (the token itself when it is none)."""
+    for size in range(1, len(token) // 2 + 1):
+        if len(token) % size == 0 and token[:size] * (len(token) // size) == token:
+            return token[:size]
+    return token

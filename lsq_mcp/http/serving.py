@@ -9,8 +9,9 @@ the stack stood in the way, both undone here:
 - uvicorn raises the signal again once it has stopped, so the process died of it (exit 143).
 
 A connection must send its request's headers within `HEADER_SECONDS` of opening (or of asking for
-another request on a kept-alive connection): uvicorn times out only idle kept-alive connections,
-so sockets that never send anything were held for ever.
+another request on a kept-alive connection), and its body within `BODY_SECONDS` of its headers:
+uvicorn times out only idle kept-alive connections, so sockets that never send anything, or send a
+body a byte at a time, were held for ever.
 
 Imported only to serve HTTP: uvicorn costs a second of imports that other commands do not pay.
 """
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Clients send a request's headers at once; a few seconds allow for a slow network.
 HEADER_SECONDS = 5.0
+# A request's body is at most a few MB (the SDK's cap): sent at once, it arrives well within this.
+BODY_SECONDS = 10.0
 # uvicorn's own limit, a backstop past the grace period for what `CallsInFlight` does not hold.
 BACKSTOP_SECONDS = 5
 
@@ -86,9 +89,11 @@ class GracefulServer(uvicorn.Server):
 
 
 class HeaderDeadlineProtocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers do not come in time."""
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers, or body, do not come
+    in time (a body cut short reaches the app as the client going away)."""
 
     _deadline: asyncio.TimerHandle | None = None
+    _reading_body = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -96,21 +101,33 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        awaiting_headers = self.cycle is None or self.cycle.response_complete
-        if not awaiting_headers:
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:  # awaiting a request's headers
+            if self._deadline is None:
+                # Part of a next request on a kept-alive connection: the rest must come in time too.
+                self._deadline = self.loop.call_later(HEADER_SECONDS, self._give_up)
+        elif not cycle.more_body:  # the whole request is in
             self._stop_deadline()
-        elif self._deadline is None:
-            # Part of a next request on a kept-alive connection: the rest must come in time too.
-            self._deadline = self.loop.call_later(HEADER_SECONDS, self._give_up)
+        elif not self._reading_body:
+            self._stop_deadline()
+            self._reading_body = True
+            self._deadline = self.loop.call_later(BODY_SECONDS, self._cut)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_deadline()
         super().connection_lost(exc)
 
     def _stop_deadline(self) -> None:
+        self._reading_body = False
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+
+    def _cut(self) -> None:
+        self._deadline = None
+        self._reading_body = False
+        logger.info("A request's body did not come within %gs: connection closed", BODY_SECONDS)
+        self.transport.close()
 
     def _give_up(self) -> None:
         self._deadline = None

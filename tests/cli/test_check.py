@@ -244,6 +244,8 @@ def test_redis_up_answers_and_its_password_is_never_shown(sandbox: SandboxServer
         (STRONG_TOKEN, 0, "strong enough (about 256 bits)"),
         ("hunter2", 2, "weak"),
         ("passwordpasswordpasswordpassword", 2, "weak"),
+        ("Passw0rd!Passw0rd!", 2, "weak"),  # a 9-character password, twice
+        ("0123456789abcdef", 2, "weak"),  # every hex digit, in order
         ("tok en", 2, "printable ASCII"),
     ],
 )

@@ -374,6 +374,8 @@ def test_a_reachable_address_without_a_token_refuses_to_start(host: str) -> None
         (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "x"}, "LSQ_MCP_TOKEN"),
         (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "fifteen-chars-x"}, "at least 16"),
         (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "a" * 20}, "weak"),  # as `check` judges it
+        (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "Passw0rd!Passw0rd!"}, "weak"),
+        (["--host", EVERY_ADDRESS], {"LSQ_MCP_TOKEN": "0123456789abcdef"}, "weak"),
         (["--grace", "soon"], {}, "--grace"),
     ],
 )

@@ -17,6 +17,7 @@ import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from lsq_mcp.http.serving import BODY_SECONDS
 from lsq_mcp.sandbox import SandboxServer
 from lsq_mcp.sandbox.data import OPP_BIG
 from tests.conftest import ACTIVITIES, TOOL, env_for, hits, structured
@@ -169,3 +170,26 @@ def test_connections_that_send_nothing_are_closed() -> None:
         # A request still gets its answer after all that.
         assert httpx2.get(f"{server.base}/healthz", timeout=10).status_code == 200
     print(f"50 idle connections closed by the server after {held:.1f}s")
+
+
+def test_a_body_that_trickles_in_is_cut_and_a_deeply_nested_one_answers_400() -> None:
+    with server_for() as server:
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n")
+            sock.settimeout(1)
+            start, cut = time.monotonic(), False
+            while not cut and time.monotonic() - start < BODY_SECONDS + 10:
+                try:
+                    sock.sendall(b"{")  # a byte a second: the body would take 1,000 s
+                    cut = sock.recv(1024) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    cut = True
+            assert cut, "the server still reads a body that trickles in"
+            assert time.monotonic() - start < BODY_SECONDS + 5
+        nested = b"[" * 100_000 + b"]" * 100_000
+        answer = httpx2.post(server.url, content=nested, headers=MCP_HEADERS, timeout=HANG_GUARD)
+        assert answer.status_code == 400
+        assert httpx2.get(f"{server.base}/healthz", timeout=10).status_code == 200
+    assert "Traceback" not in server.stderr
