@@ -71,10 +71,10 @@ def test_everything_passes_against_the_sandbox_in_two_cheap_calls(sandbox: Sandb
     assert "1000 calls per 1 second (LSQ_RATE_LIMIT)" in found["rate limit"][1]
     assert done.stdout.splitlines()[-1] == "All 5 checks passed."
     assert done.stderr == ""
-    assert [r.path.rsplit("/", 1)[1] for r in sandbox.state.requests] == [
-        "UserByAccessKey.Get",
-        "ActivityTypes.Get",
-    ]
+    paths = [r.path.rsplit("/", 1)[1] for r in sandbox.state.requests]
+    # From its first call on (an earlier test's server may still be looking its activity types up,
+    # late on a loaded machine, as this one starts): check's two calls, and no other.
+    assert paths[paths.index("UserByAccessKey.Get") :] == ["UserByAccessKey.Get", "ActivityTypes.Get"]
     no_key_fragment(done.stdout, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
 
 
