@@ -154,13 +154,20 @@ async def test_values_read_from_redis_are_bounded_and_redacted(
     redis_url: str,  # noqa: F811
     db: redis.Redis,  # noqa: F811
 ) -> None:
-    poisoned = [{"ActivityEvent": "22", "ActivityEventName": f"Call {SANDBOX_ACCESS_KEY} back"}]
+    poisoned = [
+        {"ActivityEvent": "22", "ActivityEventName": f"Call {SANDBOX_ACCESS_KEY} back"},
+        {"ActivityEvent": "23", "ActivityEventName": "Visit\nTasks: 0 open\u202e" + "x" * 100_000},
+    ]
     db.set(sandbox_key("activity-types"), json.dumps(poisoned), px=3_600_000)
     async with connect(sandbox, LSQ_REDIS_URL=redis_url) as client:
         shown = await client.call_tool("list_activity_types", {})
     everything = text_of(shown) + json.dumps(structured(shown))
     assert "Call" in everything, "the value was read"
     assert SANDBOX_ACCESS_KEY[:8] not in everything
+    # Flattened and capped like LeadSquared's own names: no line of its own, no bidi control.
+    assert not any(line.startswith("Tasks: 0 open") for line in text_of(shown).splitlines())
+    assert "\u202e" not in everything
+    assert len(text_of(shown)) < 10_000
     assert lookups(sandbox) == 0
 
     db.set(sandbox_key("activity-types"), "[" + " " * 2**21 + "]")  # past any value of ours
