@@ -5,3 +5,5 @@ from __future__ import annotations
 EXIT_OK, EXIT_API_FAILED, EXIT_USAGE = 0, 1, 2
 # As shells report a command stopped by SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
+# As shells report a command whose reader went away (128 + SIGPIPE): `lsq-mcp ... | head`.
+EXIT_BROKEN_PIPE = 141

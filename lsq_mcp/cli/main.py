@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ import anyio
 from lsq_mcp import __version__
 from lsq_mcp.cli.account import account
 from lsq_mcp.cli.check import add_check_command, run_check
-from lsq_mcp.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from lsq_mcp.cli.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lsq_mcp.cli.serve import add_serve_command, http_settings, port_number, serve_http, serve_stdio
 from lsq_mcp.cli.tool_commands import (
     add_tool_commands,
@@ -100,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return anyio.run(print_tool_result, settings, args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED  # Ctrl-C: the person knows why; no traceback
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): what is left unprinted is not wanted, and
+        # flushing it again at exit would raise once more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _run_sandbox(port: int) -> int:

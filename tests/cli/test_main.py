@@ -308,3 +308,22 @@ def test_a_failed_call_is_said_once() -> None:
     done = run("--demo", "tasks", OPP_RESTRICTED)
     assert done.returncode == 1
     assert done.stderr.count("MXUnAuthorizedAccessException") == 1, done.stderr
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
+    """`lsq-mcp activities ... | head`: the pipe closed before the answer is printed costs no traceback."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [LSQ_MCP, "activities", OPP_BIG, "--demo", "--all"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+    finally:
+        os.close(writer)
+    assert done.stderr == ""
+    assert done.returncode == 141
