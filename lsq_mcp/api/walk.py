@@ -76,7 +76,7 @@ async def fetch_activities(
     )
     total = first.record_count
     end = min(total, start + max_activities)
-    last = index if len(first.rows) < size else max(math.ceil(end / size), index)
+    last = index if ends_short(first, index, size) else max(math.ceil(end / size), index)
     planned, done = 1 + last - index, 1
     seen = Seen()
     condensed: dict[int, list[T]] = {}
@@ -139,7 +139,7 @@ async def fetch_window(
         if len(inside) > room:
             break
         beyond = _beyond_window(window, [moment for _, moment in dated], newest_first)
-        if beyond or len(page.rows) < size or index * size >= total:
+        if beyond or ends_short(page, index, size) or index * size >= total:
             seen.report()
             return total, items, False
         index += 1
@@ -168,6 +168,23 @@ async def _largest_page(
         ):
             return page, index, size
     return await get_activities_page(conn, query), query.page_index, query.page_size
+
+
+def ends_short(page: RawActivitiesPage, index: int, size: int) -> bool:
+    """Whether page `index` of `size` rows is shorter than asked for, which ends any walk. Where its
+    count says more rows follow, the log says so: a bogus count, or an API that serves smaller pages
+    than asked for (its maximum page size is unconfirmed), which the walk cannot tell apart."""
+    if len(page.rows) >= size:
+        return False
+    if (index - 1) * size + len(page.rows) < page.record_count:
+        logger.warning(
+            "LeadSquared sent %d rows for a page of %d while its count says %d activities: the walk "
+            "ends at this page",
+            len(page.rows),
+            size,
+            page.record_count,
+        )
+    return True
 
 
 def _beyond_window(window: Window, moments: list[datetime], newest_first: bool) -> bool:

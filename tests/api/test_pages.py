@@ -74,12 +74,18 @@ async def test_a_page_wholly_past_the_window_ends_it_even_out_of_order() -> None
     [{"since": "2000-01-01"}, {"fetch_all": True, "max_activities": 10000}, {}],
     ids=["window", "fetch_all", "page"],
 )
-async def test_a_short_page_ends_a_walk_whatever_recordcount_says(arguments: dict[str, Any]) -> None:
+async def test_a_short_page_ends_a_walk_whatever_recordcount_says(
+    arguments: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     recorder = Recorder(lambda _: page([row(i) for i in range(10)], count=2_000_000_000))
-    data = await call(recorder, **arguments)
+    with caplog.at_level(logging.WARNING, logger="lsq_mcp"):
+        data = await call(recorder, **arguments)
     assert data["returned"] == 10
     assert data["total"] == 2_000_000_000
     assert len(recorder.pages) == 1
+    walked = bool(arguments)
+    # A walk stopped against the count says so: an API serving smaller pages than asked looks the same.
+    assert ("the walk ends at this page" in caplog.text) is walked
 
 
 async def test_a_list_or_an_object_where_text_belongs_is_read_as_its_text() -> None:
