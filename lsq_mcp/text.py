@@ -55,7 +55,9 @@ def shown(value: str, cap: int, *, lines: bool = False) -> str:
     return f"{value[:cap].rstrip()}…[+{len(value) - cap:,} chars]"
 
 
-_MARKER_COUNT = re.compile(r"[0-9,]+ chars\]")
+# A count no answer LeadSquared may send (32 MiB at most) could reach: a forged marker of a million
+# digits is no marker, and is cut.
+_MARKER_COUNT = re.compile(r"[0-9,]{1,13} chars\]")
 
 
 def _cut_before(value: str, cap: int) -> bool:

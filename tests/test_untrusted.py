@@ -298,3 +298,26 @@ def test_a_value_is_cut_once_whatever_reads_it_again() -> None:
     once = shown("N" * 8_000_000 + "\n", Cap.NAME)
     assert once == "N" * Cap.NAME + "…[+7,999,800 chars]"
     assert shown(once, Cap.NAME) == once
+
+
+async def test_a_forged_cut_marker_does_not_lift_the_cap() -> None:
+    # A value that ends as a cut one does, but with a million-digit count, is no value cut before.
+    forged = "x" * 150 + "…[+" + "1" * 1_000_000 + " chars]"
+    rows = [row(i, Status=forged, ActivityEvent_Note=forged, PACreatedByName=forged) for i in range(3)]
+    with HostileServer(routes({"GetActivitiesOfOpportunity": lambda _: page(rows)})) as hostile:
+        async with connect_to(hostile) as client:
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP})
+    data = structured(result)
+    assert all(len(value) <= Cap.NOTE + 20 for _, value in strings(data))
+    assert len(json.dumps(data)) < 20_000
+    assert len(shown(forged, Cap.NAME)) <= Cap.NAME + 20
+
+
+async def test_a_date_past_the_calendars_edge_in_utc_is_kept_as_sent() -> None:
+    # 9999-12-31T23:59:59-01:00 is a year 10000 in UTC: it failed the whole call with a vague error.
+    rows = [row(0, PACreatedOn="9999-12-31T23:59:59-01:00"), row(1)]
+    with HostileServer(routes({"GetActivitiesOfOpportunity": lambda _: page(rows)})) as hostile:
+        async with connect_to(hostile) as client:
+            result = await client.call_tool(TOOL, {"opportunity_id": OPP})
+    assert not result.is_error, text_of(result)
+    assert structured(result)["activities"][0]["created_at"] == "9999-12-31T23:59:59-01:00"
