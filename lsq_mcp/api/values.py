@@ -86,12 +86,13 @@ def parse_date(value: Any) -> datetime | str | None:
     try:
         # The usual `YYYY-MM-DD HH:MM:SS` (and ISO 8601): the fast path, tried first.
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    else:
         return (
             parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
         )
+    except ValueError:
+        pass
+    except OverflowError:  # a date at the calendar's edge whose offset takes it past it in UTC
+        return shown(text, Cap.NAME)
     ms = _MS_DATE.match(text)
     if ms:
         # /Date(ms+hhmm)/: milliseconds since the epoch in UTC; the offset is the writer's zone.

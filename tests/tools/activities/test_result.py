@@ -189,6 +189,9 @@ def test_very_long_notes_are_shortened_with_a_marker() -> None:
         ("4/6/2023 3:23:31 PM", "2023-04-06T15:23:31Z"),
         ("sometime in May", "sometime in May"),
         ("2020-13-45 99:00:00", "2020-13-45 99:00:00"),
+        # At the calendar's edge, an offset takes them past it in UTC: no date, kept as sent.
+        ("9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59-01:00"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00"),
     ],
 )
 def test_dates_become_iso_utc_or_stay_as_they_came(raw: str, expected: str) -> None:
