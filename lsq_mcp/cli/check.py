@@ -232,6 +232,8 @@ async def _check_redis(settings: Settings) -> Line:
 
 def _check_token(settings: Settings) -> Line:
     token = settings.mcp_token
+    if token is None and settings.auth_issuer is not None:
+        return skipped("token", f"clients sign in with {settings.auth_issuer}; LSQ_MCP_TOKEN is optional")
     if token is None:
         return skipped("token", "LSQ_MCP_TOKEN not set: serve --transport http takes loopback clients only")
     from lsq_mcp.http.security import check_token_form, token_bits, token_weakness

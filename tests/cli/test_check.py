@@ -266,6 +266,10 @@ def test_signing_in_reports_the_issuers_metadata_and_keys(sandbox: SandboxServer
         assert mark == "ok"
         assert f"metadata found at {issuer.url}/.well-known/oauth-authorization-server" in text
         assert f"{issuer.url}/jwks holds 2 key(s); tokens for {RESOURCE}" in text
+        mark, text = verdicts(done)["token"]
+        assert mark == "skip"
+        assert "loopback" not in text  # a public bind needs no static token when clients sign in
+        assert f"clients sign in with {issuer.url}; LSQ_MCP_TOKEN is optional" in text
         issuer.down = True
         down = check(env=signing_in)
     assert down.returncode == 1, down.stdout
