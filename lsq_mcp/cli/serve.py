@@ -122,7 +122,8 @@ def serve_http(settings: Settings, demo: bool, args: argparse.Namespace) -> int:
                 or security.default_allowed_hosts(args.host, args.port, settings.public_url)
             ),
         )
-        if security.is_wildcard(args.host) and settings.mcp_allowed_hosts is None:
+        # With a public URL its host is allowed too: the warning would then be false.
+        if security.is_wildcard(args.host) and settings.mcp_allowed_hosts is None and not settings.public_url:
             logger.warning(
                 "Listening on every address, but only loopback Host headers are accepted: set "
                 "LSQ_MCP_ALLOWED_HOSTS (or --allowed-host) to the names clients use to reach this server"

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -351,3 +352,6 @@ def test_with_signing_in_a_public_bind_needs_no_static_token(issuer: FakeIssuer)
         # The public URL's host is allowed by default: it is where clients that sign in call.
         assert server.post(**bearer(issuer.mint(scope=SCOPE)), Host="lsq.example.test").status_code == 200
         assert server.post(**bearer(issuer.mint(scope=SCOPE)), Host="evil.example.test").status_code != 200
+        # The start-up log says so, and does not warn that only loopback names are accepted.
+        assert re.search(r"Host headers allowed: .*lsq\.example\.test", server.stderr), server.stderr
+        assert "only loopback Host headers" not in server.stderr
