@@ -1,7 +1,7 @@
 """Who may call: the static token (LSQ_MCP_TOKEN), and with signing in (LSQ_MCP_AUTH_ISSUER) the
 access tokens of the team's authorization server, as an OAuth 2.1 resource server (RFC 9728, RFC 6750).
 
-The SDK's pieces do most of it: its `TokenVerifier` protocol and `AccessToken` (our `JwtVerifier`),
+The SDK's pieces do most of it: its `AccessToken` (what our `JwtVerifier` grants),
 the protected resource metadata model and handler, and `AuthContextMiddleware`, which makes the
 caller's token known to the tool call (for the log of who asked what). Its `RequireAuthMiddleware`
 is not used: it cannot accept the static token beside OAuth, it says `invalid_token` to a client

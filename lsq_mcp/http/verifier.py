@@ -27,18 +27,11 @@ class TokenRefusedError(Exception):
 
 
 class JwtVerifier:
-    """The SDK's `TokenVerifier`, for JWT access tokens of one issuer."""
+    """JWT access tokens of one issuer, checked; `check` says why one is refused."""
 
     def __init__(self, issuer: Issuer, audiences: tuple[str, ...]) -> None:
         self.issuer = issuer
         self._audiences = list(audiences)
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        """The token's grant, or None when it is not valid (`check` says why)."""
-        try:
-            return await self.check(token)
-        except TokenRefusedError:
-            return None
 
     async def check(self, token: str) -> AccessToken:
         """The token's grant; raises TokenRefusedError saying why it is not valid, and
