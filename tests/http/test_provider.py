@@ -8,8 +8,8 @@ and the `resource` parameter (RFC 8707), and the person signs in through the pro
 login pages, driven here over HTTP as a browser would. The token it gets is a JWT for our resource,
 which our server checks against the provider's JWKS.
 
-Needs Node.js: skipped without it, except in CI (`CI=true`), where `.ci/run` installs it and the
-provider (`npm ci` in `provider/`).
+Needs Node.js and the provider (`npm ci` in `provider/`, from the npm registry): skipped without
+them, except in CI (`CI=true`), where `.ci/run` installs both and this test must run.
 """
 
 from __future__ import annotations
@@ -60,13 +60,36 @@ def node() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail("Node.js is missing in CI: .ci/run installs it")
         pytest.skip("Node.js is not installed: the real authorization server (oidc-provider) needs it")
-    if not (PROVIDER / "node_modules" / "oidc-provider").is_dir():
-        # npm beside node, or run by node itself (the wheel's npm script is not runnable as is).
-        npm = shutil.which("npm", path=str(Path(found).parent))
-        cli = Path(found).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-        command = [npm] if npm and not cli.exists() else [found, str(cli)]
-        subprocess.run([*command, "ci", "--no-audit", "--no-fund"], cwd=PROVIDER, check=True, timeout=300)
     return found
+
+
+def install(node: str, directory: Path) -> None:
+    """`npm ci` in `directory` unless oidc-provider is there. When npm cannot install it (offline, no
+    registry) the test is skipped, but fails in CI, where `.ci/run` installs it first."""
+    if (directory / "node_modules" / "oidc-provider").is_dir():
+        return
+    # npm beside node, or run by node itself (the wheel's npm script is not runnable as is).
+    npm = shutil.which("npm", path=str(Path(node).parent))
+    cli = Path(node).parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    command = [npm] if npm and not cli.exists() else [node, str(cli)]
+    try:
+        done = subprocess.run(
+            [*command, "ci", "--no-audit", "--no-fund"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        failure = "no answer in 300 s"
+    else:
+        if done.returncode == 0:
+            return
+        failure = f"exit {done.returncode}, {done.stderr.strip()[-300:]}"
+    reason = f"npm ci could not install oidc-provider from the npm registry ({failure})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +97,10 @@ def provider_and_server() -> Iterator[tuple[str, HttpServer]]:
     """oidc-provider on one port, and our server signing in with it on another."""
     provider_port, port = free_port(), free_port()
     resource = f"http://127.0.0.1:{port}/mcp"
+    found = node()
+    install(found, PROVIDER)
     process = subprocess.Popen(
-        [node(), str(PROVIDER / "provider.mjs"), str(provider_port), resource, SCOPE],
+        [found, str(PROVIDER / "provider.mjs"), str(provider_port), resource, SCOPE],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -200,3 +225,16 @@ async def test_the_sdk_client_signs_in_with_a_real_provider_and_calls_a_tool(
     log = server.stderr
     assert f"call {TOOL} opportunity_id='{OPP_BIG}' by '{PERSON}' ('{PERSON}@example.test'): ok in " in log
     assert token not in log
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_without_the_npm_registry_the_provider_is_skipped_but_fails_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(PROVIDER / name, tmp_path / name)
+    monkeypatch.setenv("npm_config_offline", "true")  # as offline: npm may use only its cache,
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "cache"))  # an empty one
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(pytest.fail.Exception if ci else pytest.skip.Exception, match="npm ci could not"):
+        install(node(), tmp_path)
