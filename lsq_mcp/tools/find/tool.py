@@ -113,6 +113,8 @@ async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None)
     except ApiError:  # not an opportunity this user can see: perhaps a lead
         return await _lead_by_id(conn, query.key, query.words, opportunity_type, keep_empty=False)
     details = condense_opportunity(raw, query.key)
+    if opportunity_type is not None and details.type_code != opportunity_type:
+        return FoundOpportunities(matches=[], leads=[]), None
     leads = [await _read_lead(conn, None, details.lead_id, opportunity_type)] if details.lead_id else []
     match = Match(**details.model_dump(include=set(Match.model_fields)))
     return FoundOpportunities(matches=[match], leads=leads), "opportunity id"

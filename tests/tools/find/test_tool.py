@@ -326,3 +326,11 @@ async def test_find_opportunities_refuses_bad_arguments(
     assert result.is_error
     assert says in text_of(result)
     assert calls_made_by_tools(sandbox) == []
+
+
+async def test_an_opportunitys_guid_of_another_type_is_no_match(sandbox: SandboxServer) -> None:
+    other = await find(sandbox, query=OPP_EXPANSION, opportunity_type=99999)
+    assert other["matches"] == []
+    assert calls(sandbox) == ["GetOpportunityDetails"]
+    same = await find(sandbox, query=OPP_EXPANSION, opportunity_type=12001)
+    assert ids(same) == [OPP_EXPANSION]
