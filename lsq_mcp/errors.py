@@ -169,6 +169,13 @@ class ApiError(LeadSquaredError):
     def said_anything(self) -> bool:
         return bool(self.exception_type or self.upstream_message)
 
+    @property
+    def unknown_id(self) -> bool:
+        """Whether LeadSquared refused an id as none of the account's records ("does not exist", "not
+        a valid ... Id"), rather than failing to answer."""
+        said = (self.upstream_message or "").lower()
+        return self.exception_type in _UNKNOWN_ID or "does not exist" in said or "not a valid" in said
+
     def describe(self) -> str:
         return f"LeadSquared answered {self.status}: {self.said}."
 

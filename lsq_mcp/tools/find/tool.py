@@ -15,7 +15,7 @@ from lsq_mcp.api.connection import Connection
 from lsq_mcp.api.endpoints import get_leads_by_email, get_opportunities_of_lead, get_opportunity
 from lsq_mcp.api.models import RawLead
 from lsq_mcp.api.walk import gather_all
-from lsq_mcp.errors import ApiError, AuthenticationError, RateLimitError
+from lsq_mcp.errors import ApiError
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
 from lsq_mcp.tools.base_result import Absent, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
@@ -108,9 +108,10 @@ async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None)
     """An opportunity's id (with its lead's other opportunities), or else a lead's."""
     try:
         raw = await get_opportunity(conn, query.key)
-    except (AuthenticationError, RateLimitError):
-        raise
-    except ApiError:  # not an opportunity this user can see: perhaps a lead
+    except ApiError as exc:
+        if not exc.unknown_id:  # a failure, not "no such opportunity"
+            raise
+        # No opportunity has this id: perhaps a lead does.
         return await _lead_by_id(conn, query.key, query.words, opportunity_type, keep_empty=False)
     details = condense_opportunity(raw, query.key)
     if opportunity_type is not None and details.type_code != opportunity_type:

@@ -334,3 +334,22 @@ async def test_an_opportunitys_guid_of_another_type_is_no_match(sandbox: Sandbox
     assert calls(sandbox) == ["GetOpportunityDetails"]
     same = await find(sandbox, query=OPP_EXPANSION, opportunity_type=12001)
     assert ids(same) == [OPP_EXPANSION]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("truncated", count=5, path="GetOpportunityDetails"),
+        Fault("status", count=10, path="GetOpportunityDetails", status=503),
+        Fault("error", count=5, path="GetOpportunityDetails", exception_type="MXUnAuthorizedAccessException"),
+    ],
+)
+async def test_a_failed_opportunity_lookup_is_the_querys_error_not_nothing_found(
+    sandbox: SandboxServer, fault: Fault
+) -> None:
+    sandbox.state.push_fault(fault)
+    async with connect(sandbox) as client:
+        result = await client.call_tool(TOOL, {"query": OPP_EXPANSION})
+    assert result.is_error
+    assert "Nothing matched" not in text_of(result)
+    assert OPPORTUNITIES not in calls(sandbox)
