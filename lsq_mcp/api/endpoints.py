@@ -32,6 +32,7 @@ ACTIVITY_SETTING_PATH = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySett
 OPPORTUNITY_PATH = "/v2/OpportunityManagement.svc/GetOpportunityDetails"
 OPPORTUNITIES_OF_LEAD_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 LEADS_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+LEAD_BY_ID_PATH = "/v2/LeadManagement.svc/Leads.GetById"
 QUICK_SEARCH_PATH = "/v2/LeadManagement.svc/Leads.GetByQuickSearch"
 LEADS_BY_CRITERIA_PATH = "/v2/LeadManagement.svc/Leads.Get"
 # The lead fields a search asks for: what a person needs to tell one lead from another.
@@ -151,6 +152,13 @@ async def get_opportunity(conn: Connection, opportunity_id: str) -> RawOpportuni
 
 async def get_leads_by_email(conn: Connection, email: str) -> list[RawLead]:
     return await conn.call("GET", LEADS_BY_EMAIL_PATH, LEADS.validate_python, params={"emailaddress": email})
+
+
+async def get_lead_by_id(conn: Connection, lead_id: str) -> RawLead | None:
+    """The lead with this id, None when there is none. `Leads.GetById?id=` answers a JSON array of
+    leads, as public client code uses it (not on LeadSquared's pages we have: unconfirmed)."""
+    leads = await conn.call("GET", LEAD_BY_ID_PATH, LEADS.validate_python, params={"id": lead_id})
+    return leads[0] if leads else None
 
 
 async def quick_search_leads(conn: Connection, key: str) -> list[RawLead]:

@@ -269,7 +269,7 @@ class RawOpportunityDetails(RawWithFields):
 
 
 class RawLead(BaseModel):
-    """One lead, as `Leads.GetByEmailaddress`, Quick Search and `Leads.Get` send it."""
+    """One lead, as `Leads.GetByEmailaddress`, `Leads.GetById`, Quick Search and `Leads.Get` send it."""
 
     model_config = ConfigDict(extra="allow")
 

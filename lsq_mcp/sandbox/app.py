@@ -25,6 +25,7 @@ from lsq_mcp.sandbox.endpoints import (
     activity_details,
     activity_setting_endpoint,
     activity_types,
+    lead_by_id,
     leads_by_email,
     opportunities_of_lead,
     opportunity_details_endpoint,
@@ -45,6 +46,7 @@ ACTIVITY_TYPES_PATH = "/v2/ProspectActivity.svc/ActivityTypes.Get"
 ACTIVITY_SETTING_PATH = "/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting"
 ACTIVITY_DETAILS_PATH = "/v2/ProspectActivity.svc/GetActivityDetails"
 LEAD_BY_EMAIL_PATH = "/v2/LeadManagement.svc/Leads.GetByEmailaddress"
+LEAD_BY_ID_PATH = "/v2/LeadManagement.svc/Leads.GetById"
 QUICK_SEARCH_PATH = "/v2/LeadManagement.svc/Leads.GetByQuickSearch"
 LEADS_BY_CRITERIA_PATH = "/v2/LeadManagement.svc/Leads.Get"
 USER_PATH = "/v2/Authentication.svc/UserByAccessKey.Get"
@@ -66,6 +68,7 @@ _ROUTE_TABLE: tuple[tuple[str, Handler, str, bool], ...] = (
     (LEAD_OPPORTUNITIES_PATH, opportunities_of_lead, "POST", False),
     (TASKS_PATH, tasks_of_opportunity, "GET", False),
     (LEAD_BY_EMAIL_PATH, leads_by_email, "GET", False),
+    (LEAD_BY_ID_PATH, lead_by_id, "GET", False),
     (QUICK_SEARCH_PATH, quick_search, "GET", False),
     (LEADS_BY_CRITERIA_PATH, leads_by_criteria, "POST", False),
     (ACTIVITY_DETAILS_PATH, activity_details, "GET", False),

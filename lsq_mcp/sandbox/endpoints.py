@@ -66,6 +66,12 @@ async def leads_by_email(request: Request, state: SandboxState) -> Response:
     return JSONResponse([lead_record(lead) for lead in state.catalog.leads_by_email(email)])
 
 
+async def lead_by_id(request: Request, state: SandboxState) -> Response:
+    """GET Leads.GetById?id=ID: a list of the one lead, empty when there is none."""
+    lead = state.catalog.lead(guid_param(request, "id", "Invalid Lead Id"))
+    return JSONResponse([lead_record(lead)] if lead else [])
+
+
 async def activity_details(request: Request, state: SandboxState) -> Response:
     """GET GetActivityDetails?activityId=ID: one raw activity row."""
     activity_id = guid_param(request, "activityId", "Invalid ActivityId")

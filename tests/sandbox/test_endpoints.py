@@ -18,6 +18,7 @@ from tests.sandbox.helpers import (
     ACTIVITY_TYPES,
     DETAILS,
     LEAD_BY_EMAIL,
+    LEAD_BY_ID,
     LEAD_OPPORTUNITIES,
     USER,
     error_of,
@@ -61,6 +62,13 @@ def test_leads_by_email(client: httpx2.Client) -> None:
     assert [lead["ProspectID"] for lead in found] == [LEAD_ZOE]
     assert found[0]["OwnerIdName"] == "Rohan Sane"
     assert client.get(LEAD_BY_EMAIL, params={"emailaddress": "nobody@example.com"}).json() == []
+
+
+def test_lead_by_id(client: httpx2.Client) -> None:
+    [found] = client.get(LEAD_BY_ID, params={"id": LEAD_ZOE.upper()}).json()
+    assert (found["ProspectID"], found["FirstName"], found["Company"]) == (LEAD_ZOE, "Zoë", "Acme Corp")
+    assert client.get(LEAD_BY_ID, params={"id": "00000000-0000-4000-8000-000000000000"}).json() == []
+    assert error_of(client.get(LEAD_BY_ID, params={"id": "zoe"}))[:2] == (400, "MXInvalidInputException")
 
 
 def test_activity_details(client: httpx2.Client) -> None:

@@ -6,16 +6,22 @@ leave, and those reads run concurrently (the connection paces them within the ra
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Annotated
 
 from mcp_types import CallToolResult
 
 from lsq_mcp.api.connection import Connection
-from lsq_mcp.api.endpoints import get_leads_by_email, get_opportunities_of_lead, get_opportunity
+from lsq_mcp.api.endpoints import (
+    get_lead_by_id,
+    get_leads_by_email,
+    get_opportunities_of_lead,
+    get_opportunity,
+)
 from lsq_mcp.api.models import RawLead
 from lsq_mcp.api.walk import gather_all
-from lsq_mcp.errors import ApiError
+from lsq_mcp.errors import ApiError, AuthenticationError, RateLimitError
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
 from lsq_mcp.tools.base_result import Absent, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
@@ -32,6 +38,8 @@ DESCRIPTION = (
     '"gold coast cocoa expansion"). email or lead_id instead still work. Then call summarize_opportunity.'
 )
 MAX_CALLS = 12
+
+logger = logging.getLogger(__name__)
 
 Found = tuple[FoundOpportunities, str | None]
 
@@ -100,8 +108,23 @@ async def find(conn: Connection, query: Query, opportunity_type: int | None = No
 async def _read_lead(
     conn: Connection, lead: RawLead | None, lead_id: str, opportunity_type: int | None
 ) -> LeadSummary:
+    """A lead and its opportunities; the lead itself is read by its id when no search sent it."""
+    if lead is None:
+        lead = await _lead_of_id(conn, lead_id)
     page = await get_opportunities_of_lead(conn, lead_id, opportunity_type)
     return condense_lead(lead, lead_id, page.rows)
+
+
+async def _lead_of_id(conn: Connection, lead_id: str) -> RawLead | None:
+    """The lead with this id, for its name and company; None when LeadSquared will not say (its
+    `Leads.GetById` is unconfirmed): the opportunities are what was asked for."""
+    try:
+        return await get_lead_by_id(conn, lead_id)
+    except (AuthenticationError, RateLimitError):
+        raise
+    except ApiError as exc:
+        logger.warning("Leads.GetById failed for lead %s, shown without its name: %s", lead_id, exc)
+        return None
 
 
 async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None) -> Found:
@@ -116,9 +139,13 @@ async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None)
     details = condense_opportunity(raw, query.key)
     if opportunity_type is not None and details.type_code != opportunity_type:
         return FoundOpportunities(matches=[], leads=[]), None
-    leads = [await _read_lead(conn, None, details.lead_id, opportunity_type)] if details.lead_id else []
-    match = Match(**details.model_dump(include=set(Match.model_fields)))
-    return FoundOpportunities(matches=[match], leads=leads), "opportunity id"
+    lead = await _read_lead(conn, None, details.lead_id, opportunity_type) if details.lead_id else None
+    match = Match(
+        **details.model_dump(include=set(Match.model_fields)),
+        lead=lead.name if lead else None,
+        company=lead.company if lead else None,
+    )
+    return FoundOpportunities(matches=[match], leads=[lead] if lead else []), "opportunity id"
 
 
 async def _lead_by_id(

@@ -20,6 +20,7 @@ from lsq_mcp.sandbox.data import (
 )
 from lsq_mcp.sandbox.lookalikes import (
     LEAD_KARL,
+    LEAD_NGOZI,
     OPP_ANALYTICS,
     OPP_COLD_STORAGE,
     OPP_CUSTOMS,
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.anyio
 
 TOOL = "find_opportunities"
 QUICK, COMPANY, OPPORTUNITIES = "Leads.GetByQuickSearch", "Leads.Get", "GetOpportunitiesOfLead"
+LEAD = "Leads.GetById"
 REFUSED = Fault(
     "error",
     count=20,
@@ -105,8 +107,8 @@ async def test_every_form_of_query_finds_the_deal_first(
 @pytest.mark.parametrize(
     ("query", "made"),
     [
-        (OPP_ODD, ["GetOpportunityDetails", OPPORTUNITIES]),
-        (f"{LEAD_ZOE} support", ["GetOpportunityDetails", OPPORTUNITIES]),
+        (OPP_ODD, ["GetOpportunityDetails", LEAD, OPPORTUNITIES]),
+        (f"{LEAD_ZOE} support", ["GetOpportunityDetails", LEAD, OPPORTUNITIES]),
         ("ZOE.MUELLER@acme.example support", ["Leads.GetByEmailaddress", OPPORTUNITIES]),
         ("ngozi", [f"{QUICK} ngozi", OPPORTUNITIES, OPPORTUNITIES]),
         ("+91 98765 43210", [f"{QUICK} 9876543210", OPPORTUNITIES]),
@@ -280,7 +282,7 @@ async def test_an_unknown_guid_finds_nothing(sandbox: SandboxServer) -> None:
     found = await find(sandbox, query="00000000-0000-4000-8000-000000000000")
     assert found["matches"] == []
     assert found["leads"] == []
-    assert calls(sandbox) == ["GetOpportunityDetails", OPPORTUNITIES]
+    assert calls(sandbox) == ["GetOpportunityDetails", LEAD, OPPORTUNITIES]
 
 
 async def test_find_opportunities_by_email_newest_first(sandbox: SandboxServer) -> None:
@@ -353,3 +355,26 @@ async def test_a_failed_opportunity_lookup_is_the_querys_error_not_nothing_found
     assert result.is_error
     assert "Nothing matched" not in text_of(result)
     assert OPPORTUNITIES not in calls(sandbox)
+
+
+async def test_finding_by_an_id_names_the_lead_and_its_company(sandbox: SandboxServer) -> None:
+    by_opportunity = await find(sandbox, query=OPP_EXPANSION)
+    [match] = by_opportunity["matches"]
+    ngozi = ("Ngozi Okafor", "Gold Coast Cocoa")
+    assert (match["lead"], match["company"], match["lead_id"]) == (*ngozi, LEAD_NGOZI)
+    [lead] = by_opportunity["leads"]
+    assert (lead["name"], lead["company"], lead["email"]) == (*ngozi, "ngozi.okafor@goldcoastcocoa.example")
+    assert "lead Ngozi Okafor, Gold Coast Cocoa" in by_opportunity["text"]
+    assert calls(sandbox) == ["GetOpportunityDetails", LEAD, OPPORTUNITIES]  # within the budget
+    for found in (await find(sandbox, lead_id=LEAD_ZOE), await find(sandbox, query=f"{LEAD_ZOE} support")):
+        assert [(lead["name"], lead["company"]) for lead in found["leads"]] == [("Zoë Müller", "Acme Corp")]
+        assert {match["company"] for match in found["matches"]} == {"Acme Corp"}
+
+
+async def test_a_lead_leadsquared_will_not_read_by_id_still_has_its_opportunities(
+    sandbox: SandboxServer,
+) -> None:
+    sandbox.state.push_fault(Fault("status", count=1, path=LEAD, status=404))
+    found = await find(sandbox, query=OPP_EXPANSION)
+    assert ids(found) == [OPP_EXPANSION]
+    assert [(lead["id"], lead.get("name")) for lead in found["leads"]] == [(LEAD_NGOZI, None)]
