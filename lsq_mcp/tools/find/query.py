@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from lsq_mcp.text import one_line
 from lsq_mcp.tools.arguments import EMAIL_PATTERN, GUID_PATTERN
 
 QueryKind = Literal["guid", "email", "phone", "words"]
@@ -63,8 +64,9 @@ class Query:
 
 
 def read_query(text: str) -> Query:
-    """What `text` asks for (see the module's docstring)."""
-    text = " ".join(text.split())
+    """What `text` asks for (see the module's docstring), read as it is shown: without control,
+    bidirectional or invisible characters (`ngozi\u202e` is `ngozi`)."""
+    text = " ".join(one_line(text).split())
     first, _, rest = text.partition(" ")
     if _GUID.match(first):
         return Query("guid", first.lower(), (), _content_words(rest.split()))

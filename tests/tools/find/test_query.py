@@ -28,6 +28,7 @@ from lsq_mcp.tools.find.query import read_query
         ),
         ("  Zoë   MÜLLER ", "words", "Zoë MÜLLER", ("Zoë MÜLLER", "Zoë", "MÜLLER"), ("zoe", "muller")),
         ("陈伟", "words", "陈伟", ("陈伟",), ("陈伟",)),
+        ("\u200bngo\u00adzi\u202e\x1b", "words", "ngozi", ("ngozi",), ("ngozi",)),
         ("a", "words", "a", (), ()),
         ("+91 98765 43210", "phone", "9876543210", ("9876543210", "+91 98765 43210"), ("9876543210",)),
         ("098765-43210", "phone", "9876543210", ("9876543210", "098765-43210"), ("9876543210",)),

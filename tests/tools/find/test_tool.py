@@ -378,3 +378,12 @@ async def test_a_lead_leadsquared_will_not_read_by_id_still_has_its_opportunitie
     found = await find(sandbox, query=OPP_EXPANSION)
     assert ids(found) == [OPP_EXPANSION]
     assert [(lead["id"], lead.get("name")) for lead in found["leads"]] == [(LEAD_NGOZI, None)]
+
+
+@pytest.mark.parametrize("query", ["ngozi\u202e", "\u200bngozi", "ngo\u00adzi\x1b", "\u2066ngozi\u2069 gold"])
+async def test_invisible_and_bidirectional_characters_in_a_query_do_not_hide_the_deal(
+    sandbox: SandboxServer, query: str
+) -> None:
+    found = await find(sandbox, query=query)
+    assert ids(found)[:1] == [OPP_EXPANSION]
+    assert found["query"] == query
