@@ -43,6 +43,7 @@ from lsq_mcp.reader import MODEL, Reader
 from lsq_mcp.redaction import redact, redact_json
 from lsq_mcp.settings import Settings
 from lsq_mcp.stdio import answering_streams
+from lsq_mcp.text import one_line
 from lsq_mcp.tools import activity_types, opportunity, tasks
 from lsq_mcp.tools.activities import tool as activities
 from lsq_mcp.tools.arguments import (
@@ -123,7 +124,8 @@ def deal_history(
         ),
     ],
 ) -> str:
-    deal = " ".join(opportunity_id.split())
+    # As shown (the one rule for text from outside): no control, bidirectional or invisible character.
+    deal = " ".join(one_line(opportunity_id).split())
     if not deal or len(opportunity_id) > MAX_QUERY_LENGTH:
         raise MCPError(INVALID_PARAMS, invalid("opportunity_id", DEAL_ARGUMENT_RULE, opportunity_id))
     return DEAL_HISTORY_PROMPT.format(opportunity_id=deal)

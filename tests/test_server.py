@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from lsq_mcp.sandbox import SandboxServer
 from lsq_mcp.sandbox.data import (
@@ -66,3 +67,13 @@ async def test_instructions_start_from_a_name_then_lead_with_the_summary(sandbox
     assert order == sorted(order)
     assert "query" in instructions
     assert "get_opportunity_tasks" in instructions
+
+
+async def test_deal_history_prompt_shows_the_deal_without_control_characters(sandbox: SandboxServer) -> None:
+    async with connect(sandbox) as client:
+        prompt = await client.get_prompt("deal_history", {"opportunity_id": "gold\x1b[2J \u202ecoast\u200b"})
+        with pytest.raises(MCPError, match="opportunity_id"):
+            await client.get_prompt("deal_history", {"opportunity_id": "\u200b\u202e"})
+    text = "".join(m.content.text for m in prompt.messages if m.content.type == "text")
+    assert text.startswith('Tell me the history of the LeadSquared deal "gold[2J coast".')
+    assert all(c.isprintable() for c in text if c != "\n")
