@@ -50,7 +50,7 @@ LOOKALIKE_LEADS: tuple[SampleLead, ...] = (
         "Ngozi",
         "Okafor",
         "ngozi.okafor@goldcoastcocoa.example",
-        "+233-24-412-3456",
+        "024 412 3456",  # national format, as many accounts store phones
         "Priya Nair",
         "Gold Coast Cocoa",
         "Accra",

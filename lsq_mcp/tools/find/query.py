@@ -20,11 +20,23 @@ QueryKind = Literal["guid", "email", "phone", "words"]
 _GUID = re.compile(GUID_PATTERN)
 _EMAIL = re.compile(EMAIL_PATTERN)
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
-# A phone number has at least this many digits (fewer is a number in a name, or a typo).
+# A phone number has at least this many national digits (fewer is a number in a name, or a typo).
 MIN_PHONE_DIGITS = 6
-# The digits searched for: the national number without a trunk 0, long enough to be one's alone
-# (`+91 98765 43210` and `098765 43210` are both searched as `9876543210`).
+# The digits searched for: the national number without a trunk 0 (see `national_number`), and at
+# most its last ten, long enough to be one's alone.
 NATIONAL_DIGITS = 10
+# Country calling codes (ITU-T E.164) have 1 to 3 digits and none starts another: 1 and 7 have
+# one; two, those whose second digit is listed here under their first; three, all others.
+_ONE_DIGIT_CODES = ("1", "7")
+_TWO_DIGIT_CODES = {
+    "2": "07",
+    "3": "0123469",
+    "4": "013456789",
+    "5": "12345678",
+    "6": "0123456",
+    "8": "1246",
+    "9": "0123458",
+}
 # Words that name no customer and no deal: left out of the searches and of the deal's words.
 FILLERS = frozenset(
     {"the", "a", "an", "deal", "deals", "opportunity", "opportunities", "with", "about", "for", "on", "and"}
@@ -51,6 +63,25 @@ def digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
 
+def national_number(phone: str) -> str:
+    """The digits every way of writing `phone` holds, as stored (`+233-24-412-3456`) or in national
+    format (`024 412 3456`): the number without its country code, when an international prefix
+    (`+`, `00`) shows one, nor a trunk 0; at most its last NATIONAL_DIGITS (`+233 24 412 3456`,
+    `00233 24 412 3456` and `024 412 3456` are all `244123456`, `+91 98765 43210` is `9876543210`)."""
+    number = digits(phone)
+    if phone.startswith("+") or number.startswith("00"):
+        number = number.removeprefix("00")
+        number = number[_calling_code_length(number) :]
+    return number.lstrip("0")[-NATIONAL_DIGITS:]
+
+
+def _calling_code_length(number: str) -> int:
+    first, second = number[:1], number[1:2]
+    if first in _ONE_DIGIT_CODES:
+        return 1
+    return 2 if second and second in _TWO_DIGIT_CODES.get(first, "") else 3
+
+
 @dataclass(frozen=True)
 class Query:
     """A query read: `key` is the GUID, the email address or the phone's digits; `searches` the texts
@@ -72,8 +103,8 @@ def read_query(text: str) -> Query:
         return Query("guid", first.lower(), (), _content_words(rest.split()))
     if _EMAIL.match(first):
         return Query("email", first, (), _content_words(rest.split()))
-    if _PHONE.match(text) and len(digits(text)) >= MIN_PHONE_DIGITS:
-        number = digits(text).lstrip("0")[-NATIONAL_DIGITS:]
+    number = national_number(text) if _PHONE.match(text) else ""
+    if len(number) >= MIN_PHONE_DIGITS:
         return Query("phone", number, tuple(dict.fromkeys((number, text))), (number,))
     tokens = text.split()
     return Query("words", text, _searches(tokens), _content_words(tokens))

@@ -178,8 +178,20 @@ async def test_a_name_quick_search_matches_is_not_searched_again(sandbox: Sandbo
 
 async def test_a_phone_is_searched_as_its_national_digits(sandbox: SandboxServer) -> None:
     found = await find(sandbox, query="+34 612 345 678")
-    assert calls(sandbox) == [f"{QUICK} 4612345678", OPPORTUNITIES]  # its last ten digits
+    assert calls(sandbox) == [f"{QUICK} 612345678", OPPORTUNITIES]  # without the country code
     assert [lead["id"] for lead in found["leads"]] == [LEAD_JOSE]
+
+
+@pytest.mark.parametrize(
+    "query", ["+233 24 412 3456", "00233 24 412 3456", "+233 (0)24 412 3456", "024 412 3456"]
+)
+async def test_an_international_number_finds_a_lead_stored_in_national_format(
+    sandbox: SandboxServer, query: str
+) -> None:
+    found = await find(sandbox, query=query)  # stored as 024 412 3456
+    assert calls(sandbox) == [f"{QUICK} 244123456", OPPORTUNITIES]
+    assert [lead["id"] for lead in found["leads"]] == [LEAD_NGOZI]
+    assert ids(found)[0] == OPP_EXPANSION
 
 
 async def test_a_refused_search_does_not_fail_the_query(sandbox: SandboxServer) -> None:
