@@ -67,6 +67,7 @@ QUESTIONS = [
     Question("What's the latest with Zoë?", "zoe", OPP_BIG),
     Question("Who is +91 98765 43210 and what's their deal?", "+91 98765 43210", OPP_HTML),
     Question("A missed call from 0049 89 12345678: which deal?", "0049 89 12345678", OPP_BIG),
+    Question("+233 24 412 3456 called: which deal is it?", "+233 24 412 3456", OPP_EXPANSION),
     Question("How is the Dragon Logistics fleet tracking deal?", "dragon logistics", OPP_UNICODE),
     Question("Why did Дмитрий Соколов's deal fail?", "дмитрий соколов", OPP_EXPORT_PORTAL),
     Question("What is Karl working on with us?", "karl", OPP_ANALYTICS),
