@@ -169,13 +169,6 @@ class ApiError(LeadSquaredError):
     def said_anything(self) -> bool:
         return bool(self.exception_type or self.upstream_message)
 
-    @property
-    def unknown_id(self) -> bool:
-        """Whether LeadSquared refused an id as none of the account's records ("does not exist", "not
-        a valid ... Id"), rather than failing to answer."""
-        said = (self.upstream_message or "").lower()
-        return self.exception_type in _UNKNOWN_ID or "does not exist" in said or "not a valid" in said
-
     def describe(self) -> str:
         return f"LeadSquared answered {self.status}: {self.said}."
 
@@ -276,7 +269,7 @@ _LOGICAL_FIXES = {
     "MXInvalidInputException": "Check the arguments against LeadSquared's rules.",
 }
 # LeadSquared's answers to an id that is not one of the account's records.
-_UNKNOWN_ID = frozenset({"MXInvalidEntityException", "MXInvalidEntityReferenceException"})
+UNKNOWN_ID = frozenset({"MXInvalidEntityException", "MXInvalidEntityReferenceException"})
 
 
 def _check_id(reader: Reader) -> str:
@@ -315,7 +308,7 @@ class ServerError(ApiError):
         if self.said_anything:
             # A LeadSquared error body: a logical error, whatever the status (200 included).
             kind = self.exception_type or ""
-            fix = _check_id(reader) if kind in _UNKNOWN_ID else _LOGICAL_FIXES.get(kind, _LOGICAL_FIX)
+            fix = _check_id(reader) if kind in UNKNOWN_ID else _LOGICAL_FIXES.get(kind, _LOGICAL_FIX)
             return f"LeadSquared answered {self.status} with an error: {self.said}. {fix}"
         if self.status == 500:
             return (

@@ -21,7 +21,7 @@ from lsq_mcp.api.endpoints import (
 )
 from lsq_mcp.api.models import RawLead
 from lsq_mcp.api.walk import gather_all
-from lsq_mcp.errors import ApiError, AuthenticationError, RateLimitError
+from lsq_mcp.errors import UNKNOWN_ID, ApiError, AuthenticationError, RateLimitError
 from lsq_mcp.tools.arguments import InvalidArgumentError, argument, constrained
 from lsq_mcp.tools.base_result import Absent, call_tool_result
 from lsq_mcp.tools.context import ToolContext, deps_of
@@ -132,7 +132,7 @@ async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None)
     try:
         raw = await get_opportunity(conn, query.key)
     except ApiError as exc:
-        if not exc.unknown_id:  # a failure, not "no such opportunity"
+        if not _unknown_id(exc):  # a failure, not "no such opportunity"
             raise
         # No opportunity has this id: perhaps a lead does.
         return await _lead_by_id(conn, query.key, query.words, opportunity_type, keep_empty=False)
@@ -146,6 +146,13 @@ async def _by_guid(conn: Connection, query: Query, opportunity_type: int | None)
         company=lead.company if lead else None,
     )
     return FoundOpportunities(matches=[match], leads=[lead] if lead else []), "opportunity id"
+
+
+def _unknown_id(exc: ApiError) -> bool:
+    """Whether LeadSquared refused an id as none of the account's records ("does not exist", "not a
+    valid ... Id"), rather than failing to answer."""
+    said = (exc.upstream_message or "").lower()
+    return exc.exception_type in UNKNOWN_ID or "does not exist" in said or "not a valid" in said
 
 
 async def _lead_by_id(
